@@ -1,0 +1,75 @@
+"""Arabic text in two layers: a display text for people and a match key for machines.
+
+``display_text`` strips HTML, unescapes entities, applies NFKC, deletes invisible controls
+(zero-width and bidi marks, soft hyphen, BOM) and collapses white space. It is what we store
+and show.
+
+``match_key`` starts from the display text and, in this order: casefolds Latin; unifies alef
+forms, alef maqsura, taa marbuta and hamza seats; removes diacritics and tatweel; maps
+Arabic-Indic and Persian digits to ASCII and Arabic punctuation to ASCII; puts a token boundary
+wherever Arabic letters meet Latin letters or digits; and collapses white space. The match key
+is never shown to people. Both functions are pure and idempotent.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+
+# U+200B–U+200F, U+061C, U+202A–U+202E, U+2066–U+2069, U+FEFF, U+00AD
+_INVISIBLE = dict.fromkeys(
+    [*range(0x200B, 0x2010), 0x061C, *range(0x202A, 0x202F), *range(0x2066, 0x206A), 0xFEFF, 0xAD]
+)
+_TAG = re.compile(r"<(script|style)\b.*?</\1\s*>|<!--.*?-->|<[^>]*>", re.S | re.I)
+_BLOCK_TAG = re.compile(r"<\s*(br|/p|/div|/li|/h[1-6]|p|div|li|h[1-6])\b[^>]*>", re.I)
+_SPACE = re.compile(r"\s+")
+
+_KEY_MAP = str.maketrans(
+    {
+        "أ": "ا",
+        "إ": "ا",
+        "آ": "ا",
+        "ٱ": "ا",
+        "ى": "ي",
+        "ة": "ه",
+        "ؤ": "ء",
+        "ئ": "ء",
+        "ـ": None,  # tatweel
+        "،": ",",
+        "؛": ";",
+        "؟": "?",
+        "٪": "%",
+        "٫": ".",
+        "٬": ",",
+        "«": '"',
+        "»": '"',
+        **{chr(0x0660 + d): str(d) for d in range(10)},  # Arabic-Indic digits
+        **{chr(0x06F0 + d): str(d) for d in range(10)},  # Persian digits
+    }
+)
+# Arabic diacritics (harakat, tanwin, shadda, sukun, dagger alef, Quranic marks).
+_DIACRITICS = re.compile("[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06dc\u06df-\u06e8\u06ea-\u06ed]")
+_ARABIC = "\u0600-\u06ff\u0750-\u077f\u08a0-\u08ff"
+_BOUNDARY = re.compile(
+    rf"(?<=[{_ARABIC}])(?=[A-Za-z0-9])|(?<=[A-Za-z0-9])(?=[{_ARABIC}])"
+)
+
+
+def display_text(raw: str) -> str:
+    """Clean text for people: no tags, no entities, no invisible controls, single spaces."""
+    text = _BLOCK_TAG.sub(" ", raw)
+    text = _TAG.sub(" ", text)
+    text = html.unescape(text)
+    text = unicodedata.normalize("NFKC", text)
+    text = text.translate(_INVISIBLE)
+    return _SPACE.sub(" ", text).strip()
+
+
+def match_key(text: str) -> str:
+    """The matching form of a display text (see the module docstring for the steps)."""
+    key = unicodedata.normalize("NFKC", text).translate(_INVISIBLE).casefold()
+    key = _DIACRITICS.sub("", key)
+    key = key.translate(_KEY_MAP)
+    key = _BOUNDARY.sub(" ", key)
+    return _SPACE.sub(" ", key).strip()
