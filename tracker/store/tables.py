@@ -1,0 +1,174 @@
+"""The tables. Times are stored as aware UTC (``DateTime(timezone=True)``).
+
+Fetch state lives on the feed row (next poll time is a column, not scheduler state), so a
+restarted or second process knows what is due from the database alone.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from datetime import UTC
+from typing import Any
+
+from sqlalchemy import Column, DateTime, Dialect, Index, Text, UniqueConstraint
+from sqlalchemy.types import TypeDecorator
+from sqlmodel import Field, SQLModel
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware UTC in, aware UTC out, on every backend (SQLite keeps no zone of its own)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if not isinstance(value, datetime) or value.tzinfo is None:
+            raise ValueError(f"naive or non-datetime value stored: {value!r}")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        assert isinstance(value, datetime)
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _utc(nullable: bool = True, index: bool = False) -> Column[datetime]:
+    return Column(UTCDateTime(), nullable=nullable, index=index)
+
+
+class FeedRow(SQLModel, table=True):
+    __tablename__ = "feed"
+
+    id: int | None = Field(default=None, primary_key=True)
+    url: str = Field(unique=True)
+    name: str
+    interval_seconds: int
+    timezone: str | None = None
+    active: bool = True
+    etag: str | None = None
+    last_modified: str | None = None
+    final_url: str | None = None
+    next_poll_at: datetime | None = Field(default=None, sa_column=_utc(index=True))
+    last_polled_at: datetime | None = Field(default=None, sa_column=_utc())
+    last_success_at: datetime | None = Field(default=None, sa_column=_utc())
+    last_new_item_at: datetime | None = Field(default=None, sa_column=_utc())
+    fetch_count: int = 0
+    consecutive_failures: int = 0
+    last_error: str | None = None
+    last_error_kind: str | None = None
+    lease_owner: str | None = None
+    lease_expires: datetime | None = Field(default=None, sa_column=_utc())
+    created_at: datetime = Field(sa_column=_utc(nullable=False))
+
+
+class ItemRow(SQLModel, table=True):
+    __tablename__ = "item"
+    __table_args__ = (UniqueConstraint("feed_id", "key", name="uq_item_feed_key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    feed_id: int = Field(foreign_key="feed.id", index=True)
+    key: str
+    guid: str | None = None
+    link: str | None = Field(default=None, index=True)
+    title: str = Field(sa_column=Column(Text, nullable=False))
+    title_key: str = Field(index=True)  # match key of the title, for exact duplicates
+    summary: str = Field(sa_column=Column(Text, nullable=False))
+    content: str = Field(sa_column=Column(Text, nullable=False))
+    published: datetime | None = Field(default=None, sa_column=_utc(index=True))
+    date_status: str
+    first_seen: datetime = Field(sa_column=_utc(nullable=False, index=True))
+    duplicate_of: int | None = Field(default=None, foreign_key="item.id")
+
+
+class EventRow(SQLModel, table=True):
+    __tablename__ = "event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    type: str = Field(index=True)
+    headline: str = Field(sa_column=Column(Text, nullable=False))
+    event_date: str | None = None
+    precision: str | None = None
+    sort_date: datetime = Field(sa_column=_utc(nullable=False, index=True))
+    status: str
+    confidence: float
+    entities: str  # JSON: [{"id", "kind", "role"}]
+    entity_keys: str = Field(index=True)  # " id1 id2 " for LIKE filters on any backend
+    evidence: str  # JSON list of phrases
+    first_seen: datetime = Field(sa_column=_utc(nullable=False))
+    first_outlet: str
+    source_count: int = 1
+    alerted: bool = False
+    follow_up_of: int | None = Field(default=None, foreign_key="event.id")
+    updated_at: datetime = Field(sa_column=_utc(nullable=False))
+
+
+class EventSourceRow(SQLModel, table=True):
+    __tablename__ = "event_source"
+    __table_args__ = (UniqueConstraint("event_id", "item_id", name="uq_source_event_item"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    event_id: int = Field(foreign_key="event.id", index=True)
+    item_id: int = Field(foreign_key="item.id", index=True)
+    outlet: str
+    url: str | None = None
+    published: datetime | None = Field(default=None, sa_column=_utc())
+    fetched: datetime = Field(sa_column=_utc(nullable=False))
+    sentence: str = Field(sa_column=Column(Text, nullable=False))
+    evidence: str  # JSON list
+    status: str
+    recap: bool = False
+
+
+class SubscriberRow(SQLModel, table=True):
+    __tablename__ = "subscriber"
+
+    id: int | None = Field(default=None, primary_key=True)
+    chat_id: str = Field(unique=True)
+    lang: str = "ar"
+    mode: str = "instant"  # instant | daily | weekly
+    muted_until: datetime | None = Field(default=None, sa_column=_utc())
+    active: bool = True
+    created_at: datetime = Field(sa_column=_utc(nullable=False))
+
+
+class WatchRuleRow(SQLModel, table=True):
+    __tablename__ = "watch_rule"
+    __table_args__ = (
+        UniqueConstraint("subscriber_id", "kind", "value", name="uq_watch_rule"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    subscriber_id: int = Field(foreign_key="subscriber.id", index=True)
+    kind: str  # entity | event
+    value: str
+
+
+class OutboxRow(SQLModel, table=True):
+    """One message to send: an alert for (event, chat), written with the event itself."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        UniqueConstraint("event_id", "chat_id", "kind", name="uq_outbox_event_chat_kind"),
+        Index("ix_outbox_due", "state", "next_attempt_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    event_id: int | None = Field(default=None, foreign_key="event.id", index=True)
+    chat_id: str
+    kind: str = "alert"  # alert | digest | notice
+    watchlist: str | None = None
+    state: str = "pending"  # pending | sent | failed
+    attempts: int = 0
+    next_attempt_at: datetime = Field(sa_column=_utc(nullable=False))
+    lease_owner: str | None = None
+    lease_expires: datetime | None = Field(default=None, sa_column=_utc())
+    last_error: str | None = None
+    message_id: str | None = None
+    sent_source_count: int = 0
+    created_at: datetime = Field(sa_column=_utc(nullable=False))
+    sent_at: datetime | None = Field(default=None, sa_column=_utc())
