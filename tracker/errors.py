@@ -3,9 +3,9 @@
 ::
 
     TrackerError                  anything tracker raises on purpose
-    ├── ConfigError               a config file is missing, unreadable or invalid (file, key, problem)
+    ├── ConfigError               a config file is missing or invalid (file, key, problem)
     ├── FeedError                 one feed could not be polled; the cycle goes on with the others
-    │   ├── FetchError            transport or HTTP failure (kind: timeout, http, too_large, network)
+    │   ├── FetchError            transport or HTTP failure (kind: timeout, http_NNN, too_large…)
     │   └── ParseError            the body is not a feed we can read
     ├── StoreError                the database refused or is unreachable
     └── DeliveryError             an alert could not be delivered (after its retries)

@@ -93,6 +93,37 @@ class DetectedEvent:
         return tuple(e.id for e in self.entities)
 
 
+# --- timeline ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TimelineEvent:
+    """One real-world event on the timeline, however many outlets reported it."""
+
+    id: int
+    type: str
+    headline: str
+    entities: tuple[EntityRef, ...]
+    event_date: EventDate | None
+    sort_date: datetime
+    status: str
+    first_seen: datetime
+    first_outlet: str
+    source_count: int
+    alerted: bool
+    evidence: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class SourceView:
+    """One outlet's report of a timeline event."""
+
+    outlet: str
+    url: str | None
+    published: datetime | None
+    fetched: datetime
+
+
 # --- alerts -------------------------------------------------------------------------------
 
 

@@ -23,7 +23,14 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlmodel import Session, col, select
 
 from tracker.errors import StoreError
-from tracker.model import DetectedEvent, EntityRef, EventDate, FeedEntry
+from tracker.model import (
+    DetectedEvent,
+    EntityRef,
+    EventDate,
+    FeedEntry,
+    SourceView,
+    TimelineEvent,
+)
 from tracker.store.tables import (
     EventRow,
     EventSourceRow,
@@ -65,30 +72,6 @@ class StoredItem:
     published: datetime | None
     date_status: str
     first_seen: datetime
-
-
-@dataclass(frozen=True)
-class TimelineEvent:
-    id: int
-    type: str
-    headline: str
-    entities: tuple[EntityRef, ...]
-    event_date: EventDate | None
-    sort_date: datetime
-    status: str
-    first_seen: datetime
-    first_outlet: str
-    source_count: int
-    alerted: bool
-    evidence: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class SourceView:
-    outlet: str
-    url: str | None
-    published: datetime | None
-    fetched: datetime
 
 
 @dataclass(frozen=True)

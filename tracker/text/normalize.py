@@ -49,7 +49,9 @@ _KEY_MAP = str.maketrans(
     }
 )
 # Arabic diacritics (harakat, tanwin, shadda, sukun, dagger alef, Quranic marks).
-_DIACRITICS = re.compile("[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06dc\u06df-\u06e8\u06ea-\u06ed]")
+_DIACRITICS = re.compile(
+    "[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06dc\u06df-\u06e8\u06ea-\u06ed]"
+)
 _ARABIC = "\u0600-\u06ff\u0750-\u077f\u08a0-\u08ff"
 _BOUNDARY = re.compile(
     rf"(?<=[{_ARABIC}])(?=[A-Za-z0-9])|(?<=[A-Za-z0-9])(?=[{_ARABIC}])"

@@ -1,0 +1,101 @@
+"""How an alert reads. Pure: data in, text out.
+
+``alert_html`` writes Telegram HTML (only ``<b>``, ``<i>``, ``<a>``, ``<code>`` tags, every
+feed string escaped with :func:`html.escape`); ``alert_text`` writes the same content as plain
+text for the console. Arabic labels are the default; English with ``lang="en"``. Latin names
+inside Arabic lines are wrapped in a left-to-right isolate (U+2066 … U+2069) so "Nvidia H20"
+keeps its order inside right-to-left text.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Sequence
+from typing import Protocol
+
+from tracker.model import SourceView, TimelineEvent
+
+_LATIN_RUN = re.compile(r"[A-Za-z0-9][A-Za-z0-9 .\-+/]*[A-Za-z0-9]|[A-Za-z0-9]")
+
+_STATUS = {
+    "ar": {"reported": "مُبلَّغ عنه", "confirmed": "مؤكَّد", "denied": "منفي",
+           "planned": "مخطَّط", "rumoured": "غير مؤكَّد"},
+    "en": {"reported": "reported", "confirmed": "confirmed", "denied": "denied",
+           "planned": "planned", "rumoured": "rumoured"},
+}
+_WORDS = {
+    "ar": {"date": "التاريخ", "status": "الحالة", "entities": "الجهات", "sources": "المصادر",
+           "reported_by": "أوردته {n} وسيلة إعلام", "evidence": "الدليل", "unknown": "غير محدد"},
+    "en": {"date": "Date", "status": "Status", "entities": "Entities", "sources": "Sources",
+           "reported_by": "reported by {n} outlets", "evidence": "Evidence",
+           "unknown": "unknown"},
+}
+
+
+class Labels(Protocol):
+    """Human labels of event types and entities (the classifier engine provides them)."""
+
+    def labels(self, type_id: str, lang: str) -> str: ...
+
+    def entity_label(self, entity_id: str, lang: str) -> str: ...
+
+
+def isolate_latin(text: str) -> str:
+    """Wrap runs of Latin letters and digits in a left-to-right isolate."""
+    return _LATIN_RUN.sub(lambda m: "\u2066" + m.group(0) + "\u2069", text)
+
+
+def _date(event: TimelineEvent, lang: str) -> str:
+    if event.event_date is None:
+        return _WORDS[lang]["unknown"]
+    return event.event_date.value
+
+
+def _reported_by(n: int, lang: str) -> str:
+    if lang == "en" and n == 1:
+        return "reported by 1 outlet"
+    return _WORDS[lang]["reported_by"].format(n=n)
+
+
+def alert_html(
+    event: TimelineEvent, sources: Sequence[SourceView], labels: Labels, lang: str = "ar",
+    max_sources: int = 10,
+) -> str:
+    """The Telegram HTML of an alert (evidence goes behind a button, not in the text)."""
+    w = _WORDS[lang]
+    esc = html.escape
+    entities = "، ".join(esc(labels.entity_label(e.id, lang)) for e in event.entities)
+    lines = [
+        f"<b>{esc(labels.labels(event.type, lang))}</b>",
+        esc(isolate_latin(event.headline) if lang == "ar" else event.headline),
+        "",
+        f"<b>{w['entities']}:</b> {isolate_latin(entities) if lang == 'ar' else entities}",
+        f"<b>{w['date']}:</b> {esc(_date(event, lang))}",
+        f"<b>{w['status']}:</b> {esc(_STATUS[lang].get(event.status, event.status))}",
+        f"<b>{w['sources']}</b> ({esc(_reported_by(len(sources), lang))}):",
+    ]
+    for s in sources[:max_sources]:
+        name = esc(s.outlet)
+        lines.append(f'• <a href="{esc(s.url, quote=True)}">{name}</a>' if s.url else f"• {name}")
+    if len(sources) > max_sources:
+        lines.append(f"• … +{len(sources) - max_sources}")
+    return "\n".join(lines)
+
+
+def alert_text(
+    event: TimelineEvent, sources: Sequence[SourceView], labels: Labels, lang: str = "ar"
+) -> str:
+    """The same alert as plain text, for the console notifier."""
+    w = _WORDS[lang]
+    entities = ", ".join(labels.entity_label(e.id, lang) for e in event.entities)
+    lines = [
+        f"[{labels.labels(event.type, lang)}] {event.headline}",
+        f"  {w['entities']}: {entities}",
+        f"  {w['date']}: {_date(event, lang)}   {w['status']}: "
+        f"{_STATUS[lang].get(event.status, event.status)}",
+        f"  {w['evidence']}: {' | '.join(event.evidence)}",
+        f"  {w['sources']} ({_reported_by(len(sources), lang)}):",
+    ]
+    lines += [f"    - {s.outlet}: {s.url or ''}" for s in sources]
+    return "\n".join(lines)
