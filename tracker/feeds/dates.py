@@ -1,0 +1,226 @@
+"""Publication dates as Arabic feeds write them, to aware UTC.
+
+feedparser reads RFC 822 (RFC 5322 §3.3) and ISO 8601 dates but no Arabic month names, no
+Arabic-Indic digits, no "GMT+3", and it reads "AST" as Atlantic time (−4) where Arabic sites
+mean Arabia Standard Time (+3). ``parse_date`` tries, in this order:
+
+1. ISO 8601 / W3C-DTF (``2025-08-24T10:30:00+03:00``, ``2025-08-24 10:30``);
+2. RFC 822 / RFC 5322 (``Sun, 24 Aug 2025 10:30:00 +0300``), with our zone table so "AST"
+   is +3;
+3. a token reader for everything else: Arabic-Indic and Persian digits become ASCII; day
+   names (Arabic and English) are ignored; month names come from three Arabic sets
+   (يناير…, كانون الثاني…, جانفي…, plus the Moroccan يوليوز/غشت/شتنبر/نونبر/دجنبر) or English;
+   ص/صباحا and م/مساء are AM and PM; the zone is ``GMT+3``, ``UTC+03:00``, ``+0300`` or a
+   name from the table.
+
+A date without a zone is read in ``default_tz`` (an IANA name such as ``Asia/Riyadh``, or
+UTC when None). Anything else returns None: a wrong date is worse than none.
+
+``install_date_handlers`` registers ``parse_date`` with feedparser; the caller decides when.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
+from email.utils import parsedate_tz
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+_DIGITS = str.maketrans(
+    {**{chr(0x0660 + d): str(d) for d in range(10)}, **{chr(0x06F0 + d): str(d) for d in range(10)}}
+)
+_ALEF = str.maketrans({"أ": "ا", "إ": "ا", "آ": "ا", "ة": "ه", "ى": "ي", "ـ": None})
+_PUNCT = str.maketrans({"،": " ", ",": " ", "؛": " "})
+
+# Keys are written with plain alef and final ه (the form after _ALEF).
+_ARABIC_MONTHS: dict[str, int] = {
+    # Egypt and the Gulf
+    "يناير": 1, "فبراير": 2, "مارس": 3, "ابريل": 4, "مايو": 5, "يونيو": 6, "يونيه": 6,
+    "يوليو": 7, "يوليه": 7, "اغسطس": 8, "سبتمبر": 9, "اكتوبر": 10, "نوفمبر": 11, "ديسمبر": 12,
+    # The Levant and Iraq (the two-word names are handled in _LEVANT_PAIRS)
+    "شباط": 2, "اذار": 3, "نيسان": 4, "ايار": 5, "حزيران": 6, "تموز": 7, "اب": 8, "ايلول": 9,
+    # The Maghreb
+    "جانفي": 1, "فيفري": 2, "افريل": 4, "ماي": 5, "جوان": 6, "جويليه": 7, "اوت": 8,
+    "يوليوز": 7, "غشت": 8, "شتنبر": 9, "نونبر": 11, "دجنبر": 12,
+}  # fmt: skip
+_LEVANT_PAIRS = re.compile(r"(كانون|تشرين)\s*(?:ال)?(اول|ثاني)")
+_LEVANT_MONTHS = {("كانون", "ثاني"): 1, ("كانون", "اول"): 12, ("تشرين", "اول"): 10,
+                  ("تشرين", "ثاني"): 11}  # fmt: skip
+_ENGLISH_MONTHS = {
+    name: number
+    for number, names in enumerate(
+        [("jan", "january"), ("feb", "february"), ("mar", "march"), ("apr", "april"), ("may",),
+         ("jun", "june"), ("jul", "july"), ("aug", "august"), ("sep", "sept", "september"),
+         ("oct", "october"), ("nov", "november"), ("dec", "december")],
+        start=1,
+    )
+    for name in names
+}  # fmt: skip
+_DAY_NAMES = frozenset(
+    {"الاحد", "الاثنين", "الثلاثاء", "الاربعاء", "الخميس", "الجمعه", "السبت", "يوم",
+     "sun", "sunday", "mon", "monday", "tue", "tues", "tuesday", "wed", "wednesday",
+     "thu", "thur", "thurs", "thursday", "fri", "friday", "sat", "saturday"}
+)  # fmt: skip
+_AM = frozenset({"ص", "صباحا", "صباحاً", "صباحًا", "am", "a.m."})
+_PM = frozenset({"م", "مساء", "مساءا", "مساءً", "ظهرا", "ظهراً", "عصرا", "pm", "p.m."})
+# Zone abbreviations as Arabic sites use them. AST is Arabia Standard Time, not Atlantic.
+_ZONES: dict[str, int] = {
+    "z": 0, "ut": 0, "utc": 0, "gmt": 0, "غرينتش": 0, "جرينتش": 0, "غرينيتش": 0,
+    "ast": 180, "arabia": 180, "ksa": 180, "msk": 180, "eat": 180, "مكه": 180,
+    "gst": 240, "eet": 120, "eest": 180, "cet": 60, "cest": 120, "bst": 60,
+    "est": -300, "edt": -240, "cst": -360, "cdt": -300, "mst": -420, "mdt": -360,
+    "pst": -480, "pdt": -420,
+}  # fmt: skip
+_GMT_OFFSET = re.compile(r"(?:gmt|utc|غرينتش|جرينتش)\s*([+-])\s*(\d{1,2})(?::?(\d{2}))?", re.I)
+_NUMERIC_OFFSET = re.compile(r"(?<![\d:])([+-])(\d{2}):?(\d{2})\b")
+_TIME = re.compile(r"\b(\d{1,2}):(\d{2})(?::(\d{2}))?(?:\.\d+)?")
+_DMY = re.compile(r"\b(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})\b")
+_YMD = re.compile(r"\b(\d{4})[/.-](\d{1,2})[/.-](\d{1,2})\b")
+_TOKEN = re.compile(r"[^\s]+")
+_ISO = re.compile(r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?(Z|[+-]\d{2}:?\d{2})?$")
+
+_install_lock = threading.Lock()
+
+
+def resolve_timezone(name: str | None) -> tzinfo:
+    """The tzinfo for a feed's configured zone: an IANA name, ``UTC`` or ``+03:00``.
+
+    Raises ValueError for a name that is neither, so config checks can call it at start-up.
+    """
+    if not name:
+        return UTC
+    offset = re.fullmatch(r"(?:utc|gmt)?\s*([+-])(\d{1,2}):?(\d{2})?", name.strip(), re.I)
+    if offset:
+        return _fixed(offset.group(1), offset.group(2), offset.group(3))
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f"unknown timezone {name!r}") from exc
+
+
+def parse_date(value: str, default_tz: str | None) -> datetime | None:
+    """An aware UTC datetime for a feed date string, or None when it cannot be read safely."""
+    tz = resolve_timezone(default_tz)
+    text = value.translate(_DIGITS).strip()
+    if not text:
+        return None
+    for reader in (_read_iso, _read_rfc822, _read_tokens):
+        result = reader(text, tz)
+        if result is not None:
+            return result if 1970 <= result.year <= 2100 else None
+    return None
+
+
+def install_date_handlers() -> None:
+    """Register ``parse_date`` with feedparser, ahead of its own handlers; idempotent."""
+    import feedparser.datetimes
+
+    with _install_lock:
+        if _feedparser_handler not in feedparser.datetimes._date_handlers:
+            feedparser.registerDateHandler(_feedparser_handler)
+
+
+def _feedparser_handler(value: str) -> time.struct_time | None:
+    parsed = parse_date(value, None)
+    return parsed.utctimetuple() if parsed else None
+
+
+def _fixed(sign: str, hours: str, minutes: str | None) -> tzinfo:
+    delta = timedelta(hours=int(hours), minutes=int(minutes or 0))
+    if delta > timedelta(hours=14):
+        raise ValueError("offset out of range")
+    return timezone(-delta if sign == "-" else delta)
+
+
+def _read_iso(text: str, tz: tzinfo) -> datetime | None:
+    if not _ISO.match(text):
+        return None
+    try:
+        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=tz)
+    return parsed.astimezone(UTC)
+
+
+def _read_rfc822(text: str, tz: tzinfo) -> datetime | None:
+    if not text.isascii() or _GMT_OFFSET.search(text):
+        return None  # "GMT+3": email.utils would drop the "+3"; the token reader keeps it
+    parts = text.split()
+    if not any(p.lower().strip(",.") in _ENGLISH_MONTHS for p in parts):
+        return None
+    zoned = bool(re.fullmatch(r"[+-]\d{4}", parts[-1]))
+    if parts[-1].lower() in _ZONES:
+        parts[-1] = _format_offset(_ZONES[parts[-1].lower()])  # our table: AST is +3
+        zoned = True
+    fields = parsedate_tz(" ".join(parts))
+    if fields is None:
+        return None
+    try:
+        naive = datetime(*fields[:6])
+    except ValueError:
+        return None
+    if not zoned:
+        return naive.replace(tzinfo=tz).astimezone(UTC)  # no zone: the feed's own
+    return (naive - timedelta(seconds=fields[9] or 0)).replace(tzinfo=UTC)
+
+
+def _format_offset(minutes: int) -> str:
+    sign = "-" if minutes < 0 else "+"
+    return f"{sign}{abs(minutes) // 60:02d}{abs(minutes) % 60:02d}"
+
+
+def _read_tokens(text: str, tz: tzinfo) -> datetime | None:
+    """The fallback reader: find a day, a month, a year, a time and a zone anywhere."""
+    text = text.translate(_ALEF).translate(_PUNCT).lower()
+    zone: tzinfo | None = None
+    if match := _GMT_OFFSET.search(text):
+        zone = _fixed(match.group(1), match.group(2), match.group(3))
+        text = text[: match.start()] + " " + text[match.end() :]
+    month: int | None = None
+    if match := _LEVANT_PAIRS.search(text):
+        month = _LEVANT_MONTHS[(match.group(1), match.group(2))]
+        text = text[: match.start()] + " " + text[match.end() :]
+    hour = minute = second = 0
+    if match := _TIME.search(text):
+        hour, minute, second = int(match.group(1)), int(match.group(2)), int(match.group(3) or 0)
+        text = text[: match.start()] + " " + text[match.end() :]
+    if zone is None and (match := _NUMERIC_OFFSET.search(text)):
+        zone = _fixed(match.group(1), match.group(2), match.group(3))
+        text = text[: match.start()] + " " + text[match.end() :]
+    day = year = None
+    if match := _YMD.search(text) or None:
+        year, month, day = int(match.group(1)), int(match.group(2)), int(match.group(3))
+        text = text[: match.start()] + " " + text[match.end() :]
+    elif match := _DMY.search(text):
+        day, month, year = int(match.group(1)), int(match.group(2)), int(match.group(3))
+        text = text[: match.start()] + " " + text[match.end() :]
+    pm: bool | None = None
+    for token in _TOKEN.findall(text):
+        token = token.strip(".-/")
+        if not token or token in _DAY_NAMES:
+            continue
+        if token in _AM:
+            pm = False
+        elif token in _PM:
+            pm = True
+        elif token in _ZONES and zone is None:
+            zone = timezone(timedelta(minutes=_ZONES[token]))
+        elif month is None and (token in _ARABIC_MONTHS or token in _ENGLISH_MONTHS):
+            month = _ARABIC_MONTHS.get(token) or _ENGLISH_MONTHS[token]
+        elif token.isdigit() and len(token) == 4 and year is None:
+            year = int(token)
+        elif token.isdigit() and len(token) <= 2 and day is None:
+            day = int(token)
+    if day is None or month is None or year is None:
+        return None
+    if pm is not None and 1 <= hour <= 12:
+        hour = hour % 12 + (12 if pm else 0)
+    try:
+        local = datetime(year, month, day, hour, minute, second, tzinfo=zone or tz)
+    except ValueError:
+        return None
+    return local.astimezone(UTC)
