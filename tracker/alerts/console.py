@@ -1,0 +1,28 @@
+"""A notifier that prints alerts on the console (used while no Telegram token is set)."""
+
+from __future__ import annotations
+
+from typing import TextIO
+
+from tracker.alerts.render import Labels, alert_text
+from tracker.store.repo import OutboxMessage
+
+
+class ConsoleNotifier:
+    """Writes each alert as plain text to ``stream``; every message is delivered."""
+
+    def __init__(self, stream: TextIO, labels: Labels, lang: str = "ar") -> None:
+        self.stream = stream
+        self.labels = labels
+        self.lang = lang
+
+    async def deliver(self, message: OutboxMessage) -> str | None:
+        if message.event is None:
+            body = f"[{message.kind}]"
+        else:
+            body = alert_text(message.event, message.sources, self.labels, self.lang)
+        head = f"── alert → {message.chat_id}" + (
+            f" (watchlist {message.watchlist})" if message.watchlist else "")
+        self.stream.write(f"{head}\n{body}\n")
+        self.stream.flush()
+        return None

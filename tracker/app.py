@@ -1,0 +1,103 @@
+"""Wiring: builds the parts of a running tracker from a :class:`~tracker.config.Config`.
+
+Nothing is built at import time; the CLI calls :func:`load_classifier` and :func:`open_app`
+and passes the results on. This is the only module that knows every part.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import uuid
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TextIO
+
+import httpx
+
+from tracker.alerts.console import ConsoleNotifier
+from tracker.alerts.outbox import Notifier
+from tracker.classify import Engine, load_engine
+from tracker.config import Config, check_references
+from tracker.demo import ReplayTransport
+from tracker.feeds.fetch import Fetcher, FetchSettings, build_client
+from tracker.pipeline import Pipeline, PipelineSettings
+from tracker.store.db import make_engine, upgrade
+from tracker.store.repo import Store
+
+
+def load_classifier(config: Config) -> Engine:
+    """The event engine of the config's taxonomy and gazetteer; checks watchlist names."""
+    extra = config.get("classifier", "extra_entities")
+    engine = load_engine(config.config_file("taxonomy"), config.config_file("entities"),
+                         config.config_file("extra_entities") if extra else None)
+    check_references(config, set(engine.event_types()), set(engine.entity_kinds()))
+    return engine
+
+
+def fetch_settings(config: Config) -> FetchSettings:
+    return FetchSettings(
+        connect_timeout=config.get("fetch", "connect_timeout"),
+        read_timeout=config.get("fetch", "read_timeout"),
+        max_body_bytes=config.get("fetch", "max_body_bytes"),
+        per_host=config.get("fetch", "per_host"),
+        user_agent=config.get("fetch", "user_agent"),
+    )
+
+
+def open_store(config: Config, migrate: bool = True) -> Store:
+    engine = make_engine(config.database_url)
+    if migrate:
+        upgrade(engine)
+    return Store(engine)
+
+
+def process_id() -> str:
+    """A lease owner name unique to this process."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+
+@dataclass
+class App:
+    config: Config
+    store: Store
+    classifier: Engine
+    pipeline: Pipeline
+    notifier: Notifier
+    owner: str
+
+
+@asynccontextmanager
+async def open_app(
+    config: Config, clock: Callable[[], datetime], out: TextIO,
+    classifier: Engine | None = None,
+) -> AsyncIterator[App]:
+    """Everything a cycle needs; HTTP clients are closed when the block ends."""
+    classifier = classifier or load_classifier(config)
+    store = open_store(config)
+    store.sync_feeds(config.feeds, clock())
+    settings = fetch_settings(config)
+    client = build_client(settings)
+    replay = httpx.AsyncClient(transport=ReplayTransport(
+        config.path.parent / "demo", clock(), config.get("demo", "replay_over"), clock))
+    fetchers = {"http": Fetcher(client, settings, clock=clock),
+                "replay": Fetcher(replay, settings, clock=clock)}
+    owner = process_id()
+    pipeline = Pipeline(
+        store, classifier,
+        lambda url: fetchers["replay" if url.startswith("replay://") else "http"],
+        config.watchlists, clock,
+        PipelineSettings(max_age=config.get("alerts", "max_age"),
+                         max_concurrent_feeds=config.get("scheduler", "max_concurrent_feeds")),
+        owner,
+        serialise_writes=store.engine.dialect.name == "sqlite",
+    )
+    notifier = ConsoleNotifier(out, classifier)
+    try:
+        yield App(config, store, classifier, pipeline, notifier, owner)
+    finally:
+        await client.aclose()
+        await replay.aclose()
+        store.engine.dispose()

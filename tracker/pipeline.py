@@ -1,0 +1,226 @@
+"""The one module that connects the edges: fetch → parse → store → classify → merge → outbox.
+
+For one feed, in order:
+1. fetch conditionally (a 304, or a 200 with an empty body, costs no parse);
+2. parse in a worker thread (feedparser is synchronous and CPU-bound);
+3. in ONE transaction: insert the entries not seen before, classify each new distinct item,
+   place its events on the timeline, queue an outbox row per (event, chat) for fresh news,
+   and record the fetch state; a crash anywhere rolls all of it back, so the next poll
+   redoes the work and no alert is lost;
+4. a failure at any step is recorded on the feed (reason, backoff) and never stops the cycle.
+Time comes from ``clock``; nothing here reads the wall clock itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from tracker.alerts.match import alertable, is_fresh, match_subscribers, match_watchlists
+from tracker.errors import FeedError, StoreError
+from tracker.feeds.fetch import Fetcher, FetchResult, FetchState
+from tracker.feeds.parse import parse_feed
+from tracker.feeds.schedule import next_poll_at
+from tracker.model import Article, DetectedEvent, ParsedFeed, Watchlist
+from tracker.store.repo import FeedView, Store, StoredItem, Subscription, Tx
+from tracker.timeline import event_time, find_same, window
+
+log = logging.getLogger(__name__)
+
+
+class Classifier(Protocol):
+    def classify(self, article: Article) -> tuple[DetectedEvent, ...]: ...
+
+
+@dataclass
+class FeedReport:
+    """What one poll of one feed did."""
+
+    feed_id: int
+    name: str
+    url: str
+    status: str = "ok"  # ok | not_modified | error
+    new_items: int = 0
+    duplicates: int = 0
+    events: int = 0
+    alerts: int = 0
+    error: str | None = None
+    error_kind: str | None = None
+
+
+@dataclass
+class CycleReport:
+    feeds: list[FeedReport] = field(default_factory=list)
+
+    @property
+    def errors(self) -> int:
+        return sum(1 for f in self.feeds if f.status == "error")
+
+    def total(self, attr: str) -> int:
+        return sum(int(getattr(f, attr)) for f in self.feeds)
+
+
+@dataclass(frozen=True)
+class PipelineSettings:
+    max_age: timedelta = timedelta(hours=48)
+    max_concurrent_feeds: int = 50
+    lease: timedelta = timedelta(minutes=10)
+    max_backoff: timedelta = timedelta(hours=6)
+
+
+class Pipeline:
+    """Polls feeds and turns their new items into timeline events and queued alerts."""
+
+    def __init__(
+        self,
+        store: Store,
+        engine: Classifier,
+        fetchers: Callable[[str], Fetcher],
+        watchlists: Sequence[Watchlist],
+        clock: Callable[[], datetime],
+        settings: PipelineSettings,
+        owner: str,
+        rng: random.Random | None = None,
+        serialise_writes: bool = True,
+    ) -> None:
+        self.store = store
+        self.engine = engine
+        self.fetcher_for = fetchers
+        self.watchlists = tuple(watchlists)
+        self.clock = clock
+        self.settings = settings
+        self.owner = owner
+        self.rng = rng or random.Random()
+        self._write_lock = asyncio.Lock() if serialise_writes else None
+
+    # --- cycles -------------------------------------------------------------------------
+    async def run_cycle(
+        self, *, all_feeds: bool = False, on_feed_done: Callable[[FeedReport], Any] | None = None
+    ) -> CycleReport:
+        """Poll the feeds that are due (every active feed with ``all_feeds``)."""
+        report = CycleReport()
+        gate = asyncio.Semaphore(self.settings.max_concurrent_feeds)
+        now = self.clock()
+        feeds = await asyncio.to_thread(
+            self.store.claim_due_feeds, self.owner, now, self.settings.lease, 100_000,
+            None, all_feeds,
+        )
+
+        async def one(feed: FeedView) -> None:
+            async with gate:
+                r = await self.poll_feed(feed)
+            report.feeds.append(r)
+            if on_feed_done is not None:
+                on_feed_done(r)
+
+        await asyncio.gather(*(one(f) for f in feeds))
+        report.feeds.sort(key=lambda r: r.feed_id)
+        return report
+
+    async def poll_feed(self, feed: FeedView) -> FeedReport:
+        """Fetch, parse and ingest one feed; a failure is recorded, never raised."""
+        report = FeedReport(feed_id=feed.id, name=feed.name, url=feed.url)
+        try:
+            result = await self.fetcher_for(feed.url).fetch(
+                feed.url, FetchState(feed.etag, feed.last_modified))
+            parsed: ParsedFeed | None = None
+            if not result.not_modified:
+                parsed = await asyncio.to_thread(
+                    parse_feed, result.body, content_type=result.content_type,
+                    final_url=result.final_url, now=self.clock(), feed_timezone=feed.timezone)
+            await self._locked(self._ingest, feed, result, parsed, report)
+        except FeedError as exc:
+            report.status, report.error, report.error_kind = "error", str(exc), exc.kind
+            await self._locked(self._record_failure, feed, exc)
+        except StoreError as exc:
+            report.status, report.error, report.error_kind = "error", str(exc), "store"
+            log.error("store_error", extra={"feed_url": feed.url, "error": str(exc)})
+        except Exception as exc:  # a bug in one feed's handling must not stop the cycle
+            log.exception("feed_crashed", extra={"feed_url": feed.url})
+            report.status, report.error, report.error_kind = "error", repr(exc), "internal"
+            await self._locked(self._record_failure, feed, FeedError("internal", repr(exc)))
+        return report
+
+    async def _locked(self, fn: Callable[..., None], *args: Any) -> None:
+        if self._write_lock is None:
+            await asyncio.to_thread(fn, *args)
+            return
+        async with self._write_lock:
+            await asyncio.to_thread(fn, *args)
+
+    def _record_failure(self, feed: FeedView, exc: FeedError) -> None:
+        now = self.clock()
+        retry_after = getattr(exc, "retry_after", None)
+        nxt = next_poll_at(now, feed.interval, feed.consecutive_failures + 1, retry_after,
+                           None, self.rng.random())
+        with self.store.tx() as tx:
+            tx.record_failure(feed.id, now=now, next_poll_at=nxt, kind=exc.kind,
+                              message=str(exc))
+        log.warning("feed_failed", extra={"feed_url": feed.url, "error_kind": exc.kind,
+                                           "error": str(exc), "next_poll_at": nxt.isoformat()})
+
+    # --- ingest (one transaction) --------------------------------------------------------
+    def _ingest(
+        self, feed: FeedView, result: FetchResult, parsed: ParsedFeed | None, report: FeedReport
+    ) -> None:
+        now = self.clock()
+        nxt = next_poll_at(now, feed.interval, 0, None, result.max_age_seconds,
+                           self.rng.random())
+        with self.store.tx() as tx:
+            if parsed is None:
+                report.status = "not_modified"
+                items: list[StoredItem] = []
+            else:
+                items, report.duplicates = tx.insert_items(feed.id, feed.name, parsed.entries,
+                                                           now)
+            report.new_items = len(items)
+            subscribers = None
+            first_fetch = feed.fetch_count == 0
+            for item in items:
+                events = self.engine.classify(Article(
+                    title=item.title, text=item.content or item.summary,
+                    published=item.published or now))
+                fresh = is_fresh(item.published, now, self.settings.max_age, first_fetch)
+                for ev in events:
+                    report.events += 1
+                    event_id = self._place(tx, item, ev, now)
+                    if not (fresh and alertable(ev)):
+                        continue
+                    if subscribers is None:
+                        subscribers = [s for s in tx.subscriptions() if s.mode == "instant"]
+                    report.alerts += self._enqueue(tx, event_id, ev, subscribers, now)
+            tx.record_fetch(feed.id, now=now, next_poll_at=nxt, etag=result.etag,
+                            last_modified=result.last_modified, final_url=result.final_url,
+                            new_items=len(items))
+
+    def _place(self, tx: Tx, item: StoredItem, ev: DetectedEvent, now: datetime) -> int:
+        """Put ``ev`` on the timeline: join the event it reports again, or start one."""
+        when = event_time(ev, item.published, item.first_seen)
+        span = window(ev) * 2
+        candidates = tx.events_between([ev.type], when - span, when + span)
+        same = find_same(ev, when, candidates)
+        if same is not None:
+            tx.add_source(same.id, item, ev, now)
+            return same.id
+        headline = item.title or ev.sentence
+        event_id = tx.create_event(ev, headline=headline, sort_date=when, now=now,
+                                   outlet=item.outlet)
+        tx.add_source(event_id, item, ev, now)
+        return event_id
+
+    def _enqueue(
+        self, tx: Tx, event_id: int, ev: DetectedEvent, subscribers: Sequence[Subscription],
+        now: datetime,
+    ) -> int:
+        queued = 0
+        for chat, wl_name in match_watchlists(ev, self.watchlists):
+            queued += tx.enqueue(event_id, chat, now, watchlist=wl_name)
+        subs = [(s.chat_id, s.events, s.entities, s.muted_until) for s in subscribers]
+        for chat in match_subscribers(ev, subs, now):
+            queued += tx.enqueue(event_id, chat, now)
+        return queued
