@@ -4,8 +4,10 @@ The order of work:
 
 1. decode the bytes ourselves (``decode.decode_feed_bytes``) and hand feedparser UTF-8 with
    a matching Content-Type, so it never guesses the encoding again;
-2. give feedparser the final URL as ``Content-Location`` so relative links resolve (RFC 9110
-   §8.7); HTML sanitising and relative-URI rewriting inside content are off because we keep
+2. give feedparser *no* base URL: it would also "resolve" relative GUIDs (``post-1`` becomes
+   ``https://site/feed/post-1``), making identities depend on where the feed was fetched
+   from. We resolve links ourselves against the final URL of the fetch (RFC 3986 §5.2).
+   HTML sanitising and relative-URI rewriting inside content are off because we keep
    display text only (``display_text`` drops every tag);
 3. decide whether the body is a feed at all: no feed version and no entries (an HTML page,
    garbage) raises ``ParseError(kind="parse")``; a feed feedparser had to recover ("bozo",
@@ -25,7 +27,7 @@ import calendar
 from collections import Counter
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urljoin
 
 import feedparser
@@ -55,15 +57,12 @@ def parse_feed(
     text = decode_feed_bytes(body, content_type)
     data = feedparser.parse(
         text.encode("utf-8"),
-        response_headers={
-            "content-location": final_url,
-            "content-type": "application/xml; charset=utf-8",
-        },
+        response_headers={"content-type": "application/xml; charset=utf-8"},
         sanitize_html=False,
         resolve_relative_uris=False,
     )
-    raw_entries: list[Mapping[str, Any]] = list(data.get("entries", []))
-    if not data.get("version") and not raw_entries:
+    raw_entries: list[Mapping[str, Any]] = list(_raw(data, "entries", []))
+    if not _raw(data, "version") and not raw_entries:
         raise ParseError("parse", f"not a feed: {_bozo_reason(data) or 'no feed elements'}")
     links = [_link(entry, final_url) for entry in raw_entries]
     shared = Counter(canonical_url(link) for link in links if link)
@@ -71,24 +70,25 @@ def parse_feed(
         _entry(entry, link, now, feed_timezone, shared[canonical_url(link)] > 1 if link else False)
         for entry, link in zip(raw_entries, links, strict=True)
     )
-    feed: Mapping[str, Any] = data.get("feed", {})
-    feed_link = feed.get("link")
+    feed: Mapping[str, Any] = _raw(data, "feed", {})
+    feed_link = _raw(feed, "link")
     return ParsedFeed(
-        title=display_text(str(feed.get("title", ""))),
+        title=display_text(str(_raw(feed, "title", ""))),
         link=urljoin(final_url, feed_link) if feed_link else None,
         entries=entries,
-        ttl_minutes=_int(feed.get("ttl")),
-        warning=_bozo_reason(data) if data.get("bozo") else None,
+        ttl_minutes=_int(_raw(feed, "ttl")),
+        warning=_bozo_reason(data) if _raw(data, "bozo") else None,
     )
 
 
 def _entry(
     entry: Mapping[str, Any], link: str | None, now: datetime, tz: str | None, shared: bool
 ) -> FeedEntry:
-    title = display_text(str(entry.get("title", "")))
-    summary = display_text(str(entry.get("summary", "")))
-    content = display_text(" ".join(str(c.get("value", "")) for c in entry.get("content", [])))
-    guid = str(entry.get("id", "")).strip() or None
+    title = display_text(str(_raw(entry, "title", "")))
+    summary = display_text(str(_raw(entry, "summary", "")))
+    parts = _raw(entry, "content", [])
+    content = display_text(" ".join(str(_raw(part, "value", "")) for part in parts))
+    guid = str(_raw(entry, "id", "")).strip() or None
     published = _published(entry, tz)
     status: DateStatus = "ok"
     if published is None:
@@ -108,10 +108,10 @@ def _entry(
 
 
 def _link(entry: Mapping[str, Any], base: str) -> str | None:
-    link = str(entry.get("link", "")).strip()
+    link = str(_raw(entry, "link", "")).strip()
     if not link:
-        for candidate in entry.get("links", []):
-            if candidate.get("rel", "alternate") == "alternate" and candidate.get("href"):
+        for candidate in _raw(entry, "links", []):
+            if _raw(candidate, "rel", "alternate") == "alternate" and _raw(candidate, "href"):
                 link = str(candidate["href"]).strip()
                 break
     return urljoin(base, link) if link else None
@@ -119,14 +119,20 @@ def _link(entry: Mapping[str, Any], base: str) -> str | None:
 
 def _published(entry: Mapping[str, Any], tz: str | None) -> datetime | None:
     for field in _DATE_FIELDS:
-        raw = entry.get(field)
+        raw = _raw(entry, field)
         if raw and (parsed := parse_date(str(raw), tz)) is not None:
             return parsed
     for field in _DATE_FIELDS:
-        struct = entry.get(f"{field}_parsed")
+        struct = _raw(entry, f"{field}_parsed")
         if struct:
             return datetime.fromtimestamp(calendar.timegm(struct), tz=UTC)
     return None
+
+
+def _raw(mapping: Mapping[str, Any], key: str, default: Any = None) -> Any:
+    """``dict.get`` on a FeedParserDict, bypassing its key aliases and their deprecation
+    warnings (``updated`` falling back to ``published``)."""
+    return dict.get(cast(dict[str, Any], mapping), key, default)
 
 
 def _int(value: object) -> int | None:
@@ -137,5 +143,5 @@ def _int(value: object) -> int | None:
 
 
 def _bozo_reason(data: Mapping[str, Any]) -> str | None:
-    exc = data.get("bozo_exception")
+    exc = _raw(data, "bozo_exception")
     return f"{type(exc).__name__}: {exc}" if exc is not None else None
