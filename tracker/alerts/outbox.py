@@ -1,26 +1,38 @@
 """The outbox drain: claim due messages, hand them to a notifier, record the outcome.
 
 A message is marked sent only after the notifier returned, so a crash between the two can
-repeat at most the messages in flight; nothing is ever lost. Outcomes, in order:
+repeat at most the messages in flight; nothing is ever lost. "In flight" is bounded by
+``concurrency``: a slot is taken before a message is handed to the notifier and given back
+only once its outcome is committed, so outcomes can be recorded in batches (one transaction
+for many rows) without widening the window a crash can repeat.
+
+Outcomes, in order:
 1. the notifier returns: the row is marked sent (with the message id, for later edits);
 2. it raises :class:`RetryLater`: the row goes back to pending, due after the given delay;
 3. it raises :class:`Undeliverable`: the row is marked failed at once (and the caller may
    deactivate the chat);
-4. anything else derived from :class:`~tracker.errors.DeliveryError`: retried with
-   exponential backoff until ``max_attempts``, then marked failed and logged for the operator.
+4. it raises :class:`Rejected`: the message itself was refused (e.g. malformed HTML); the row
+   is marked failed at once and logged for the operator; the chat stays active;
+5. anything else derived from :class:`~tracker.errors.DeliveryError` (or an unexpected
+   exception in the notifier, logged with its traceback): retried with exponential backoff
+   until ``max_attempts``, then marked failed and logged for the operator.
+
+The drain claims the next batch while the previous one is still being delivered, and stops
+when a claim comes back short (nothing more is due).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
 from tracker.errors import DeliveryError
 from tracker.store.repo import OutboxMessage, Store
+from tracker.store.subscribers import Retry, Sent, claim_outbox, record_outcomes
 
 log = logging.getLogger(__name__)
 
@@ -37,10 +49,20 @@ class Undeliverable(DeliveryError):
     """The chat cannot receive messages (blocked the bot, does not exist)."""
 
 
+class Rejected(DeliveryError):
+    """The receiver refused this message for good (not the chat): fail it, keep the chat."""
+
+
 class Notifier(Protocol):
     """Delivers one outbox message; returns the delivered message id, if any."""
 
     async def deliver(self, message: OutboxMessage) -> str | None: ...
+
+
+class BatchNotifier(Notifier, Protocol):
+    """A notifier that wants to see each claimed batch first (to load what it needs once)."""
+
+    async def prepare(self, messages: Sequence[OutboxMessage]) -> None: ...
 
 
 @dataclass
@@ -65,41 +87,99 @@ async def drain(
     """Send every due message once; returns counts. Stops when nothing is due."""
     report = DrainReport()
     gate = asyncio.Semaphore(concurrency)
+    outcomes: list[Sent | Retry] = []
+    ready = asyncio.Event()
+    finished = False
+    prepare = getattr(notifier, "prepare", None)
 
     async def one(msg: OutboxMessage) -> None:
-        async with gate:
-            try:
-                message_id = await notifier.deliver(msg)
-            except RetryLater as exc:
-                await asyncio.to_thread(
-                    store.mark_retry, msg.id, str(exc),
-                    clock() + timedelta(seconds=exc.after_seconds))
-                report.retried += 1
-            except Undeliverable as exc:
-                log.warning("undeliverable", extra={"chat_id": msg.chat_id, "error": str(exc)})
-                await asyncio.to_thread(store.mark_retry, msg.id, str(exc), clock(), True)
-                report.failed += 1
-                if on_undeliverable is not None:
-                    on_undeliverable(msg.chat_id)
-            except DeliveryError as exc:
-                give_up = msg.attempts + 1 >= max_attempts
-                delay = min(3600.0, 2.0 ** (msg.attempts + 1))
-                await asyncio.to_thread(store.mark_retry, msg.id, str(exc),
-                                        clock() + timedelta(seconds=delay), give_up)
-                if give_up:
-                    log.error("delivery_failed", extra={"chat_id": msg.chat_id,
-                                                        "outbox_id": msg.id, "error": str(exc)})
-                    report.failed += 1
-                else:
-                    report.retried += 1
-            else:
-                await asyncio.to_thread(store.mark_sent, msg.id, owner, clock(), message_id)
-                report.sent += 1
+        outcomes.append(await _deliver(notifier, msg, clock, report, max_attempts,
+                                       on_undeliverable))
+        ready.set()
 
-    while True:
-        claimed = await asyncio.to_thread(store.claim_outbox, owner, clock(), lease, batch)
-        if not claimed:
-            return report
-        await asyncio.gather(*(one(m) for m in claimed))
-        if len(claimed) < batch:
-            return report
+    async def producer() -> None:
+        nonlocal finished
+        tasks: list[asyncio.Task[None]] = []
+        try:
+            while True:
+                claimed = await asyncio.to_thread(claim_outbox, store, owner, clock(), lease,
+                                                  batch)
+                if claimed and prepare is not None:
+                    await prepare(claimed)
+                for msg in claimed:
+                    await gate.acquire()
+                    tasks.append(asyncio.create_task(one(msg)))
+                tasks = [t for t in tasks if not t.done()]
+                if len(claimed) < batch:
+                    return
+        finally:
+            await asyncio.gather(*tasks, return_exceptions=True)
+            finished = True
+            ready.set()
+
+    async def writer() -> None:
+        while True:
+            if not outcomes:
+                if finished:
+                    return
+                ready.clear()
+                await ready.wait()
+                continue
+            taken = outcomes[:]
+            outcomes.clear()
+            await asyncio.to_thread(
+                record_outcomes, store, clock(),
+                [o for o in taken if isinstance(o, Sent)],
+                [o for o in taken if isinstance(o, Retry)])
+            for _ in taken:
+                gate.release()
+
+    producing = asyncio.create_task(producer())
+    writing = asyncio.create_task(writer())
+    await asyncio.wait({producing, writing}, return_when=asyncio.FIRST_EXCEPTION)
+    if writing.done() and writing.exception() is not None:
+        producing.cancel()
+        await asyncio.gather(producing, return_exceptions=True)
+        await writing  # raises the writer's error
+    await writing
+    await producing  # raises a claim error, after what was delivered is recorded
+    return report
+
+
+async def _deliver(
+    notifier: Notifier, msg: OutboxMessage, clock: Callable[[], datetime],
+    report: DrainReport, max_attempts: int, on_undeliverable: Callable[[str], None] | None,
+) -> Sent | Retry:
+    """Deliver one message and turn the result into an outcome (see the module docstring)."""
+    try:
+        message_id = await notifier.deliver(msg)
+    except RetryLater as exc:
+        report.retried += 1
+        return Retry(msg.id, str(exc), clock() + timedelta(seconds=exc.after_seconds))
+    except Undeliverable as exc:
+        log.warning("undeliverable", extra={"chat_id": msg.chat_id, "outbox_id": msg.id,
+                                            "error": str(exc)})
+        report.failed += 1
+        if on_undeliverable is not None:
+            on_undeliverable(msg.chat_id)
+        return Retry(msg.id, str(exc), clock(), give_up=True)
+    except Rejected as exc:
+        log.error("delivery_rejected", extra={"chat_id": msg.chat_id, "outbox_id": msg.id,
+                                              "error": str(exc)})
+        report.failed += 1
+        return Retry(msg.id, str(exc), clock(), give_up=True)
+    except Exception as exc:  # DeliveryError, or a bug in one message: back off, go on
+        if not isinstance(exc, DeliveryError):
+            log.exception("notifier_error", extra={"chat_id": msg.chat_id, "outbox_id": msg.id})
+        give_up = msg.attempts + 1 >= max_attempts
+        delay = min(3600.0, 2.0 ** (msg.attempts + 1))
+        if give_up:
+            log.error("delivery_failed", extra={"chat_id": msg.chat_id, "outbox_id": msg.id,
+                                                "error": str(exc)})
+            report.failed += 1
+        else:
+            report.retried += 1
+        return Retry(msg.id, f"{type(exc).__name__}: {exc}",
+                     clock() + timedelta(seconds=delay), give_up)
+    report.sent += 1
+    return Sent(msg.id, message_id, len(msg.sources))
