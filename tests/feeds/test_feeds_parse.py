@@ -16,9 +16,7 @@ BASE = "https://news.example/feeds/rss.xml"
 
 
 def _parse(body: bytes, feed_timezone: str | None = None) -> ParsedFeed:
-    return parse_feed(
-        body, content_type=None, final_url=BASE, now=NOW, feed_timezone=feed_timezone
-    )
+    return parse_feed(body, content_type=None, final_url=BASE, now=NOW, feed_timezone=feed_timezone)
 
 
 def test_channel_fields_are_read() -> None:
@@ -72,7 +70,7 @@ def test_html_page_raises_parse_error() -> None:
     assert caught.value.kind == "parse"
 
 
-@pytest.mark.parametrize("body", [b"", b"\x00\x01\x02 garbage \xff", b"{\"json\": true}"])
+@pytest.mark.parametrize("body", [b"", b"\x00\x01\x02 garbage \xff", b'{"json": true}'])
 def test_garbage_raises_parse_error(body: bytes) -> None:
     """Bytes that are no feed at all raise ParseError(kind="parse")."""
     with pytest.raises(ParseError):

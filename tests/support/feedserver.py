@@ -538,4 +538,3 @@ def html_page(title: str = "ليست خلاصة") -> bytes:
     """An HTML page, the usual thing a dead feed URL returns instead of a feed."""
     page = f"<!DOCTYPE html><html><head><title>{title}</title></head><body><p>{title}</p></body>"
     return (page + "</html>").encode()
-
