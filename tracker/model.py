@@ -122,6 +122,15 @@ class SourceView:
     url: str | None
     published: datetime | None
     fetched: datetime
+    title: str = ""  # that outlet's headline (display text)
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    """A timeline event with all its sources, as exports and digests read it."""
+
+    event: TimelineEvent
+    sources: tuple[SourceView, ...]
 
 
 # --- alerts -------------------------------------------------------------------------------
