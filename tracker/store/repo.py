@@ -32,8 +32,10 @@ from tracker.model import (
     TimelineEvent,
 )
 from tracker.store.tables import (
+    EventEntityRow,
     EventRow,
     EventSourceRow,
+    EventStatusRow,
     FeedRow,
     ItemRow,
     OutboxRow,
@@ -258,6 +260,10 @@ class Tx:
         self.session.add(row)
         self.session.flush()
         assert row.id is not None
+        for e in {e.id: e for e in ev.entities}.values():
+            self.session.add(EventEntityRow(event_id=row.id, entity_id=e.id, role=e.role,
+                                            sort_date=sort_date))
+        self.session.add(EventStatusRow(event_id=row.id, status=ev.status, at=now))
         return row.id
 
     def add_source(
@@ -282,12 +288,17 @@ class Tx:
         row.updated_at = now
         if row.status != ev.status and not ev.recap and ev.status in ("confirmed", "denied"):
             row.status = ev.status
+            self.session.add(EventStatusRow(event_id=event_id, status=ev.status, at=now,
+                                            item_id=item.id))
         known = {e["id"] for e in json.loads(row.entities)}
-        added = [e for e in ev.entities if e.id not in known]
+        added = list({e.id: e for e in ev.entities if e.id not in known}.values())
         if added:
             merged = [*json.loads(row.entities), *(e.__dict__ for e in added)]
             row.entities = json.dumps(merged, ensure_ascii=False)
             row.entity_keys = _entity_keys([EntityRef(**e) for e in merged])
+            for e in added:
+                self.session.add(EventEntityRow(event_id=event_id, entity_id=e.id, role=e.role,
+                                                sort_date=row.sort_date))
         self.session.add(row)
         self.session.flush()
         return True

@@ -170,3 +170,31 @@ class OutboxRow(SQLModel, table=True):
     sent_source_count: int = 0
     created_at: datetime = Field(sa_column=_utc(nullable=False))
     sent_at: datetime | None = Field(default=None, sa_column=_utc())
+
+
+class EventEntityRow(SQLModel, table=True):
+    """Which entities an event involves; indexed for timeline queries by entity."""
+
+    __tablename__ = "event_entity"
+    __table_args__ = (
+        UniqueConstraint("event_id", "entity_id", name="uq_event_entity"),
+        Index("ix_event_entity_entity_date", "entity_id", "sort_date"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    event_id: int = Field(foreign_key="event.id", index=True)
+    entity_id: str
+    role: str
+    sort_date: datetime = Field(sa_column=_utc(nullable=False))
+
+
+class EventStatusRow(SQLModel, table=True):
+    """The status history of an event: reported, then confirmed or denied."""
+
+    __tablename__ = "event_status"
+
+    id: int | None = Field(default=None, primary_key=True)
+    event_id: int = Field(foreign_key="event.id", index=True)
+    status: str
+    at: datetime = Field(sa_column=_utc(nullable=False))
+    item_id: int | None = Field(default=None, foreign_key="item.id")
