@@ -1,0 +1,23 @@
+"""The event engine: which events of the US–China AI-chip race an Arabic news item reports.
+
+Public surface: ``Engine`` and ``load_engine``; ``report`` (JSON and readable output) and
+``evaluate`` (scoring against labelled items) build on it. Everything here is pure: config is
+read once by ``load_engine`` and the engine never touches the clock, the network or files.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tracker.classify.engine import Engine
+from tracker.classify.gazetteer import load_gazetteer
+from tracker.classify.rules import load_taxonomy
+
+__all__ = ["Engine", "load_engine"]
+
+
+def load_engine(
+    taxonomy_path: Path, entities_path: Path, extra_entities_path: Path | None = None
+) -> Engine:
+    """Build an engine from config files; any bad file or rule raises ConfigError."""
+    return Engine(load_gazetteer(entities_path, extra_entities_path), load_taxonomy(taxonomy_path))

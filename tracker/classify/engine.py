@@ -1,0 +1,285 @@
+"""The event engine: an article in, the events of the US–China AI-chip race out.
+
+Order of work for one article:
+
+1. match key of title + text, one automaton pass; if no rule can have all its trigger groups,
+   stop (most feed items end here);
+2. split into sentences (the title is one); per sentence: match key, hits (entities
+   de-overlapped, regex codes and figures added), clauses;
+3. per clause and rule: every requirement met (lexicon groups in the clause, entities in the
+   clause or else in the sentence), no excluded group in the clause, lexicon hits within
+   ``near`` tokens; a third-party or question sentence yields nothing;
+4. per event: status (``status``), date from the clause nearest the trigger (``temporal``),
+   recap when the date ends more than a week before publication or a recap cue says so,
+   entities with roles, evidence in display text, confidence;
+5. one event per type and sentence (the most confident, entities merged).
+
+The engine is pure: time comes only from ``Article.published``; no I/O after construction.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Mapping, Sequence
+from datetime import timedelta
+from types import MappingProxyType
+
+from tracker.classify.gazetteer import Gazetteer
+from tracker.classify.matcher import ENTITY, LEXICON, Hit, Matcher, scan_text
+from tracker.classify.rules import CUE_GROUPS, Rule, Taxonomy
+from tracker.classify.sentences import clause_bounds, split_sentences
+from tracker.classify.status import Cues, decide, recap_cue, third_party
+from tracker.classify.temporal import find_dates
+from tracker.model import Article, DetectedEvent, EntityRef, EventDate
+from tracker.text.normalize import match_key
+
+_GOV_KINDS = frozenset({"us_gov", "china_gov", "regulator"})
+_STRIP = " ،,.;:؛!?؟\"'«»()[]"
+
+
+class Engine:
+    """Recognises events in articles; build with ``load_engine``; safe to share."""
+
+    def __init__(self, gazetteer: Gazetteer, taxonomy: Taxonomy) -> None:
+        self._gaz = gazetteer
+        self._tax = taxonomy
+        self._matcher = Matcher(gazetteer, taxonomy)
+        self._rules: tuple[Rule, ...] = tuple(
+            r for t in taxonomy.types.values() for r in t.rules
+        )
+        # the lexicon-only requirements of each rule: all must occur for the rule to fire
+        self._needs = tuple(
+            frozenset(g for req in r.require if not req.labels for g in req.groups
+                      if g not in self._matcher.pattern_groups)
+            for r in self._rules
+        )
+        self._trigger_sets = tuple(
+            tuple(frozenset(req.groups) for req in r.require if not req.labels)
+            for r in self._rules
+        )
+        self._labels = {e.id: e.labels for e in gazetteer.entities.values()}
+
+    # --- descriptive API -----------------------------------------------------------------
+
+    def entity_kinds(self) -> Mapping[str, str]:
+        """Canonical entity id -> kind."""
+        return MappingProxyType({e.id: e.kind for e in self._gaz.entities.values()})
+
+    def event_types(self) -> tuple[str, ...]:
+        """The event type ids of the taxonomy, in file order."""
+        return tuple(self._tax.types)
+
+    def labels(self, type_id: str, lang: str) -> str:
+        """The Arabic (``ar``) or English label of an event type; KeyError if unknown."""
+        t = self._tax.types[type_id]
+        return t.label_ar if lang == "ar" else t.label_en
+
+    def entity_label(self, entity_id: str, lang: str) -> str:
+        """The display name of an entity; the id itself if unknown."""
+        ent = self._gaz.entities.get(entity_id)
+        if ent is None:
+            return entity_id
+        return ent.label_ar if lang == "ar" else ent.label_en
+
+    # --- classification ------------------------------------------------------------------
+
+    def _possible(self, groups: set[str]) -> bool:
+        return any(self._sets_met(sets, groups) for sets in self._trigger_sets)
+
+    def _sets_met(self, sets: tuple[frozenset[str], ...], groups: set[str]) -> bool:
+        pattern_groups = self._matcher.pattern_groups
+        return all((s & groups) or (s & pattern_groups) for s in sets)
+
+    def classify(self, article: Article) -> tuple[DetectedEvent, ...]:
+        """All events of one article, in sentence order (see the module docstring)."""
+        full = scan_text(match_key(f"{article.title}\n{article.text}"))
+        if not self._possible(self._matcher.groups_in(full)):
+            return ()
+        events: list[DetectedEvent] = []
+        for sentence in split_sentences(article.title, article.text):
+            events.extend(self._sentence(sentence, article))
+        return tuple(events)
+
+    def _sentence(self, sentence: str, article: Article) -> list[DetectedEvent]:
+        key = match_key(sentence)
+        hits = self._matcher.hits(key)
+        groups = {h.name for h in hits if h.kind == LEXICON}
+        candidates = [r for r, sets in zip(self._rules, self._trigger_sets, strict=True)
+                      if self._sets_met(sets, groups)]
+        if not candidates:
+            return []
+        tokens = scan_text(key).split()
+        cue_at: dict[str, list[int]] = {}
+        for h in hits:
+            if h.kind == LEXICON and h.name in CUE_GROUPS:
+                cue_at.setdefault(h.name, []).append(h.token)
+        cues = Cues(tokens, cue_at, key.rstrip(" .\"'").endswith("?"))
+        bounds = clause_bounds(key)
+        by_clause: dict[int, list[Hit]] = {}
+        for h in hits:
+            by_clause.setdefault(bisect.bisect_right(bounds, h.start) - 1, []).append(h)
+        sentence_entities = [h for h in hits if h.kind == ENTITY]
+        best: dict[str, DetectedEvent] = {}
+        for clause, clause_hits in sorted(by_clause.items()):
+            for rule in candidates:
+                found = self._apply(rule, clause_hits, sentence_entities)
+                if found is None:
+                    continue
+                evidence, entity_hits, fallback = found
+                event = self._event(rule, evidence, entity_hits, fallback, cues, key, clause,
+                                    bounds, clause_hits, sentence, article)
+                if event is None:
+                    continue
+                old = best.get(rule.type)
+                best[rule.type] = event if old is None else _merge(old, event)
+        return list(best.values())
+
+    def _apply(
+        self, rule: Rule, clause_hits: list[Hit], sentence_entities: list[Hit]
+    ) -> tuple[list[Hit], list[Hit], bool] | None:
+        """The lexicon and entity hits that satisfy ``rule`` in a clause, or None."""
+        groups: dict[str, list[Hit]] = {}
+        for h in clause_hits:
+            if h.kind == LEXICON:
+                groups.setdefault(h.name, []).append(h)
+        if any(g in groups for g in rule.exclude):
+            return None
+        lexical: list[list[Hit]] = []
+        entity_hits: list[Hit] = []
+        fallback = False
+        for req in rule.require:
+            options = [h for g in req.groups for h in groups.get(g, ())]
+            if options:
+                lexical.append(options)
+                continue
+            wanted = set(req.labels)
+            here = [h for h in clause_hits
+                    if h.kind == ENTITY and wanted & self._labels[h.name]]
+            if here:
+                entity_hits.extend(here)
+                continue
+            there = [h for h in sentence_entities if wanted & self._labels[h.name]]
+            if not there:
+                return None
+            entity_hits.append(there[0])
+            fallback = True
+        chosen = _nearest(lexical, rule.near)
+        if chosen is None:
+            return None
+        return chosen, entity_hits, fallback
+
+    def _event(
+        self, rule: Rule, evidence: list[Hit], entity_hits: list[Hit], fallback: bool,
+        cues: Cues, key: str, clause: int, bounds: list[int], clause_hits: list[Hit],
+        sentence: str, article: Article,
+    ) -> DetectedEvent | None:
+        trigger = min(h.token for h in evidence)
+        if third_party(cues, trigger):
+            return None
+        clause_start_tok = len(scan_text(key[: bounds[clause]]).split())
+        status = decide(cues, trigger, clause_start_tok, any(h.future for h in evidence))
+        clause_end = bounds[clause + 1] if clause + 1 < len(bounds) else len(key)
+        dates = find_dates(key[bounds[clause]:clause_end], article.published,
+                           forward=status == "planned")
+        event_date: EventDate | None = None
+        recap = recap_cue(cues, trigger)
+        if dates:
+            anchor = min(h.start for h in evidence) - bounds[clause]
+            nearest = min(dates, key=lambda d: abs(d.start - anchor))
+            event_date = nearest.date
+            if (article.published is not None and status != "planned"
+                    and nearest.date.precision in ("day", "week", "month")):
+                recap = recap or nearest.last_day < article.published.date() - timedelta(days=7)
+        entities = self._entities(rule, clause_hits, entity_hits)
+        confidence = rule.confidence - (0.1 if fallback else 0.0)
+        if status == "rumoured":
+            confidence *= 0.75
+        elif status == "planned":
+            confidence *= 0.9
+        phrases = _evidence(sentence, key, sorted({*evidence, *entity_hits},
+                                                  key=lambda h: h.start))
+        return DetectedEvent(
+            type=rule.type,
+            confidence=round(max(0.05, min(1.0, confidence)), 2),
+            entities=entities,
+            event_date=event_date,
+            status=status,
+            recap=recap,
+            evidence=phrases,
+            sentence=sentence,
+        )
+
+    def _entities(
+        self, rule: Rule, clause_hits: list[Hit], entity_hits: list[Hit]
+    ) -> tuple[EntityRef, ...]:
+        """Entities of the clause plus those borrowed from the sentence, with roles."""
+        ids: list[str] = []
+        for h in [*clause_hits, *entity_hits]:
+            if h.kind == ENTITY and h.name not in ids:
+                ids.append(h.name)
+        actor_labels = set(rule.actor)
+        refs: list[EntityRef] = []
+        has_actor = False
+        for eid in ids:
+            ent = self._gaz.entities[eid]
+            if actor_labels & ent.labels:
+                role = "actor"
+            elif ent.kind == "product":
+                role = "product"
+            elif ent.kind == "company" and not actor_labels and not has_actor:
+                role = "actor"
+            elif ent.kind == "company":
+                role = "target"
+            else:
+                role = "mention"
+            has_actor = has_actor or role == "actor"
+            refs.append(EntityRef(eid, ent.kind, role))
+            parent = self._gaz.entities.get(ent.parent) if ent.parent else None
+            if parent is not None and parent.id not in ids:
+                ids.append(parent.id)
+                refs.append(EntityRef(parent.id, parent.kind, role))
+        return tuple(refs)
+
+
+def _nearest(lexical: list[list[Hit]], near: int) -> list[Hit] | None:
+    """One hit per requirement, all within ``near`` tokens of the first's hit, or None."""
+    if not lexical:
+        return []
+    best: list[Hit] | None = None
+    best_span = near + 1
+    for anchor in lexical[0]:
+        picked = [anchor]
+        for options in lexical[1:]:
+            picked.append(min(options, key=lambda h: abs(h.token - anchor.token)))
+        span = max(h.last_token for h in picked) - min(h.token for h in picked)
+        span = max(0, span - sum(h.last_token - h.token for h in picked))
+        if span < best_span:
+            best, best_span = picked, span
+    return best
+
+
+def _merge(a: DetectedEvent, b: DetectedEvent) -> DetectedEvent:
+    """Two events of one type in one sentence: keep the stronger, pool entities and evidence."""
+    first, second = (a, b) if a.confidence >= b.confidence else (b, a)
+    seen = {e.id for e in first.entities}
+    entities = first.entities + tuple(e for e in second.entities if e.id not in seen)
+    evidence = first.evidence + tuple(p for p in second.evidence if p not in first.evidence)
+    return DetectedEvent(first.type, first.confidence, entities, first.event_date or
+                         second.event_date, first.status, first.recap, evidence, first.sentence)
+
+
+def _evidence(sentence: str, key: str, hits: Sequence[Hit]) -> tuple[str, ...]:
+    """The display-text phrases of ``hits``: the words of the sentence they cover."""
+    words = sentence.split()
+    owner: list[int] = []  # scan token index -> display word index
+    for i, word in enumerate(words):
+        owner.extend([i] * len(scan_text(match_key(word)).split()))
+    out: list[str] = []
+    for h in hits:
+        if h.last_token < len(owner):
+            phrase = " ".join(words[owner[h.token]: owner[h.last_token] + 1]).strip(_STRIP)
+        else:
+            phrase = key[h.start:h.end]
+        if phrase and phrase not in out:
+            out.append(phrase)
+    return tuple(out)

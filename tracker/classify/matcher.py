@@ -1,0 +1,127 @@
+"""One Aho-Corasick automaton over every surface form of every entity and lexicon group.
+
+Order of work for one text: replace punctuation in the match key with spaces (same length, so
+offsets stay valid); run the automaton once over the padded text, where every surface is stored
+padded with spaces, so only whole-token hits come out; add the hits of the regex patterns
+(product codes, figures) in one combined regex pass; among overlapping entity hits keep the
+longest (ميتا إكس wins over ميتا). Hits carry character offsets and token indices.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+import string
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import ahocorasick
+
+from tracker.classify.gazetteer import Gazetteer
+from tracker.classify.rules import Taxonomy
+from tracker.classify.surface import expand
+
+_PUNCT = str.maketrans(dict.fromkeys(string.punctuation + "“”‘’–—…•·", " "))
+_TOKEN = re.compile(r"\S+")
+
+ENTITY = "e"
+LEXICON = "l"
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One whole-token occurrence of an entity or a lexicon group in a text."""
+
+    start: int  # character offsets in the match key
+    end: int
+    token: int  # index of the first token
+    last_token: int  # index of the last token
+    kind: str  # ENTITY or LEXICON
+    name: str  # entity id or group name
+    future: bool = False  # a verb form with the future prefix س
+
+
+def scan_text(key: str) -> str:
+    """The match key with punctuation turned into spaces (offsets preserved)."""
+    return key.translate(_PUNCT)
+
+
+class Matcher:
+    """Finds entity and lexicon hits; build once, use from any thread (read-only)."""
+
+    def __init__(self, gazetteer: Gazetteer, taxonomy: Taxonomy) -> None:
+        table: dict[str, set[tuple[str, str, bool]]] = {}
+
+        def add(forms: Iterable[str], kind: str, name: str, future: bool) -> None:
+            for form in forms:
+                table.setdefault(f" {form} ", set()).add((kind, name, future))
+
+        for ent in gazetteer.entities.values():
+            for written in ent.names:
+                plain, _ = expand(written, "name")
+                add(plain, ENTITY, ent.id, False)
+        for group in taxonomy.groups.values():
+            for written in group.forms:
+                plain, fut = expand(written, group.word_class)
+                add(plain, LEXICON, group.name, False)
+                add(fut, LEXICON, group.name, True)
+        self._automaton: Any = ahocorasick.Automaton()
+        for surface, payload in table.items():
+            self._automaton.add_word(surface, (len(surface), tuple(sorted(payload))))
+        self._automaton.make_automaton()
+        patterns: list[str] = []
+        self._pattern_targets: list[tuple[str, str]] = []
+        for ent in gazetteer.entities.values():
+            for pat in ent.patterns:
+                patterns.append(pat)
+                self._pattern_targets.append((ENTITY, ent.id))
+        for group in taxonomy.groups.values():
+            for pat in group.patterns:
+                patterns.append(pat)
+                self._pattern_targets.append((LEXICON, group.name))
+        self._patterns = (
+            re.compile("|".join(f"(?P<p{i}>{p})" for i, p in enumerate(patterns)))
+            if patterns else None
+        )
+        self.pattern_groups = frozenset(n for k, n in self._pattern_targets if k == LEXICON)
+        self.size = len(table)
+
+    def groups_in(self, scan: str) -> set[str]:
+        """Names of the lexicon groups with at least one whole-token hit (the quick test)."""
+        found: set[str] = set()
+        for _end, (_length, payload) in self._automaton.iter(f" {scan} "):
+            for kind, name, _future in payload:
+                if kind == LEXICON:
+                    found.add(name)
+        return found
+
+    def hits(self, key: str) -> list[Hit]:
+        """All hits in one match-key text, entities de-overlapped, sorted by position."""
+        scan = scan_text(key)
+        starts = [m.start() for m in _TOKEN.finditer(scan)]
+        raw: list[tuple[int, int, str, str, bool]] = []
+        for end, (length, payload) in self._automaton.iter(f" {scan} "):
+            # padded text: the surface " form " ends at `end`; the form spans [s, e) in scan
+            s = end - length + 1
+            e = end - 1
+            for kind, name, future in payload:
+                raw.append((s, e, kind, name, future))
+        if self._patterns is not None:
+            for m in self._patterns.finditer(key):
+                assert m.lastgroup is not None
+                kind, name = self._pattern_targets[int(m.lastgroup[1:])]
+                raw.append((m.start(), m.end(), kind, name, False))
+        entities = sorted((r for r in raw if r[2] == ENTITY), key=lambda r: (r[0], r[0] - r[1]))
+        kept: list[tuple[int, int, str, str, bool]] = []
+        for r in entities:
+            if any(k[0] <= r[0] and r[1] <= k[1] for k in kept):
+                continue
+            kept = [k for k in kept if not (r[0] <= k[0] and k[1] <= r[1])]
+            kept.append(r)
+        lex = [r for r in raw if r[2] == LEXICON]
+        out = [Hit(s, e, bisect.bisect_right(starts, s) - 1,
+                   bisect.bisect_right(starts, max(s, e - 1)) - 1, kind, name, fut)
+               for s, e, kind, name, fut in kept + lex]
+        out.sort(key=lambda h: (h.start, h.end))
+        return out
