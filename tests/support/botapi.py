@@ -369,9 +369,9 @@ class BotApiServer:
                 raise AssertionError("timed out waiting on the Bot API stand-in")
             time.sleep(0.01)
 
-    async def until(self, predicate: Callable[[], bool], timeout: float = 5.0) -> None:
-        """Await (async tests) until ``predicate()`` holds."""
-        deadline = time.monotonic() + timeout
+    async def until(self, predicate: Callable[[], bool], within: float = 5.0) -> None:
+        """Await (async tests) until ``predicate()`` holds, for at most ``within`` seconds."""
+        deadline = time.monotonic() + within
         while not predicate():
             if time.monotonic() > deadline:
                 raise AssertionError("timed out waiting on the Bot API stand-in")
@@ -425,7 +425,8 @@ class BotApiServer:
         if handler is None:
             with self.lock:
                 self.unknown.append(method)
-            return 404, {"ok": False, "error_code": 404, "description": "Not Found: method not found"}
+            return 404, {"ok": False, "error_code": 404,
+                         "description": "Not Found: method not found"}
         try:
             await self._apply_fault(method, params)
             result = handler(params)

@@ -65,12 +65,14 @@ def alert_html(
     """The Telegram HTML of an alert (evidence goes behind a button, not in the text)."""
     w = _WORDS[lang]
     esc = html.escape
-    entities = "، ".join(esc(labels.entity_label(e.id, lang)) for e in event.entities)
+    # Isolate Latin runs before escaping: isolating escaped text would split "&amp;".
+    iso = isolate_latin if lang == "ar" else str
+    entities = "، ".join(esc(iso(labels.entity_label(e.id, lang))) for e in event.entities)
     lines = [
         f"<b>{esc(labels.labels(event.type, lang))}</b>",
         esc(isolate_latin(event.headline) if lang == "ar" else event.headline),
         "",
-        f"<b>{w['entities']}:</b> {isolate_latin(entities) if lang == 'ar' else entities}",
+        f"<b>{w['entities']}:</b> {entities}",
         f"<b>{w['date']}:</b> {esc(_date(event, lang))}",
         f"<b>{w['status']}:</b> {esc(_STATUS[lang].get(event.status, event.status))}",
         f"<b>{w['sources']}</b> ({esc(_reported_by(len(sources), lang))}):",

@@ -1,0 +1,42 @@
+"""Fixtures of the Telegram suite: the Bot API stand-in, a migrated SQLite store, labels and
+a notifier whose PTB bot talks to the stand-in."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+
+import pytest
+
+from tests.support.botapi import BotApiServer
+from tests.telegram.helpers import TOKEN, FakeLabels, settings_for
+from tracker.store.db import make_engine, upgrade
+from tracker.store.repo import Store
+from tracker.telegram.sender import TelegramNotifier, make_bot
+
+
+@pytest.fixture
+def labels() -> FakeLabels:
+    return FakeLabels()
+
+
+@pytest.fixture
+def store(sqlite_url: str) -> Iterator[Store]:
+    engine = make_engine(sqlite_url)
+    upgrade(engine)
+    yield Store(engine)
+    engine.dispose()
+
+
+@pytest.fixture
+def api() -> Iterator[BotApiServer]:
+    with BotApiServer() as server:
+        yield server
+
+
+@pytest.fixture
+async def notifier(api: BotApiServer, store: Store,
+                   labels: FakeLabels) -> AsyncIterator[TelegramNotifier]:
+    settings = settings_for(api)
+    bot = make_bot(TOKEN, settings)
+    async with bot:
+        yield TelegramNotifier(bot, store, labels, per_chat_interval=settings.per_chat_interval)

@@ -1,0 +1,106 @@
+"""What the bot says, in Arabic and English. Pure data and one lookup function.
+
+Every string is Telegram HTML: placeholders are filled with already escaped values by the
+caller (:func:`say` escapes nothing itself, so callers pass ``html.escape``-d text).
+"""
+
+from __future__ import annotations
+
+LANGS = ("ar", "en")
+
+_TEXTS: dict[str, dict[str, str]] = {
+    "welcome": {
+        "ar": "أهلاً بك في متتبّع سباق رقائق الذكاء الاصطناعي 👋\n"
+              "اختر ما تريد متابعته بالأمر /watch، وسنرسل لك التنبيهات فور وقوع الأحداث.\n"
+              "المساعدة: /help",
+        "en": "Welcome to the AI-chip race tracker 👋\n"
+              "Pick what to follow with /watch and alerts will arrive as events happen.\n"
+              "Help: /help",
+    },
+    "welcome_back": {
+        "ar": "أنت مشترك بالفعل. المساعدة: /help",
+        "en": "You are already subscribed. Help: /help",
+    },
+    "help": {
+        "ar": "<b>الأوامر</b>\n"
+              "/watch — متابعة شركة أو منتج أو نوع حدث\n"
+              "/unwatch — إلغاء المتابعة\n"
+              "/list — ما تتابعه\n"
+              "/mode instant|daily|weekly — تنبيه فوري أو ملخص يومي أو أسبوعي\n"
+              "/mute 2h — إيقاف التنبيهات مؤقتاً (/mute off للإلغاء)\n"
+              "/timeline [جهة] — آخر الأحداث\n"
+              "/lang ar|en — لغة الواجهة\n"
+              "/stop — إلغاء الاشتراك وحذف بياناتك",
+        "en": "<b>Commands</b>\n"
+              "/watch — follow a company, product or event type\n"
+              "/unwatch — stop following\n"
+              "/list — what you follow\n"
+              "/mode instant|daily|weekly — instant alerts, daily or weekly digest\n"
+              "/mute 2h — pause alerts (/mute off to resume)\n"
+              "/timeline [entity] — latest events\n"
+              "/lang ar|en — interface language\n"
+              "/stop — unsubscribe and delete your data",
+    },
+    "not_subscribed": {"ar": "لست مشتركاً بعد. ابدأ بالأمر /start",
+                       "en": "You are not subscribed yet. Send /start"},
+    "watch_pick": {"ar": "ماذا تريد أن تتابع؟", "en": "What do you want to follow?"},
+    "unwatch_pick": {"ar": "اختر ما تريد إلغاء متابعته:", "en": "Pick what to stop following:"},
+    "pick_entities": {"ar": "الشركات والمنتجات", "en": "Companies and products"},
+    "pick_events": {"ar": "أنواع الأحداث", "en": "Event types"},
+    "watch_added": {"ar": "✅ تتم الآن متابعة: {label}", "en": "✅ Now following: {label}"},
+    "watch_exists": {"ar": "أنت تتابع {label} بالفعل", "en": "You already follow {label}"},
+    "unwatch_done": {"ar": "❎ أُلغيت متابعة: {label}", "en": "❎ Stopped following: {label}"},
+    "unwatch_missing": {"ar": "أنت لا تتابع {label}", "en": "You do not follow {label}"},
+    "unknown_item": {"ar": "لم أتعرّف على «{text}». جرّب /watch واختر من القائمة.",
+                     "en": "I do not know “{text}”. Try /watch and pick from the list."},
+    "nothing_watched": {"ar": "لا تتابع شيئاً بعد. استخدم /watch",
+                        "en": "You follow nothing yet. Use /watch"},
+    "list": {"ar": "<b>ما تتابعه</b>\nالجهات: {entities}\nالأحداث: {events}\n"
+                   "الوضع: {mode}{muted}",
+             "en": "<b>You follow</b>\nEntities: {entities}\nEvents: {events}\n"
+                   "Mode: {mode}{muted}"},
+    "any": {"ar": "—", "en": "—"},
+    "muted_until": {"ar": "\nمكتوم حتى {until}", "en": "\nMuted until {until}"},
+    "mode_set": {"ar": "تم ضبط الوضع: {mode}", "en": "Mode set: {mode}"},
+    "mode_usage": {"ar": "الاستخدام: /mode instant أو daily أو weekly",
+                   "en": "Usage: /mode instant, daily or weekly"},
+    "mode_instant": {"ar": "تنبيه فوري", "en": "instant alerts"},
+    "mode_daily": {"ar": "ملخص يومي", "en": "daily digest"},
+    "mode_weekly": {"ar": "ملخص أسبوعي", "en": "weekly digest"},
+    "mute_set": {"ar": "🔕 التنبيهات متوقفة حتى {until}", "en": "🔕 Alerts paused until {until}"},
+    "mute_off": {"ar": "🔔 عادت التنبيهات", "en": "🔔 Alerts resumed"},
+    "mute_usage": {"ar": "الاستخدام: /mute 2h أو /mute 1d أو /mute off",
+                   "en": "Usage: /mute 2h, /mute 1d or /mute off"},
+    "lang_set": {"ar": "اللغة: العربية", "en": "Language: English"},
+    "lang_usage": {"ar": "الاستخدام: /lang ar أو /lang en", "en": "Usage: /lang ar or /lang en"},
+    "timeline_header": {"ar": "<b>آخر الأحداث{about}</b>", "en": "<b>Latest events{about}</b>"},
+    "timeline_about": {"ar": " — {label}", "en": " — {label}"},
+    "timeline_empty": {"ar": "لا أحداث بعد.", "en": "No events yet."},
+    "stopped": {"ar": "تم إلغاء اشتراكك وحذف بياناتك. للعودة: /start",
+                "en": "You are unsubscribed and your data is deleted. To come back: /start"},
+    "evidence_button": {"ar": "🔎 الدليل", "en": "🔎 Evidence"},
+    "evidence_title": {"ar": "<b>الدليل</b>", "en": "<b>Evidence</b>"},
+    "evidence_gone": {"ar": "لم يعد هذا الحدث موجوداً.", "en": "This event is gone."},
+    "not_admin": {"ar": "هذا الأمر للمشرفين فقط.", "en": "This command is for operators only."},
+    "broadcast_usage": {"ar": "الاستخدام: /broadcast نص الرسالة",
+                        "en": "Usage: /broadcast message text"},
+    "broadcast_done": {"ar": "أُرسلت إلى {sent} مشتركاً، وتعذّر الإرسال إلى {failed}.",
+                       "en": "Sent to {sent} subscribers, {failed} failed."},
+    "digest_daily": {"ar": "<b>ملخص اليوم</b>", "en": "<b>Daily digest</b>"},
+    "digest_weekly": {"ar": "<b>ملخص الأسبوع</b>", "en": "<b>Weekly digest</b>"},
+    "digest_empty": {"ar": "لا أحداث جديدة فيما تتابعه.",
+                     "en": "Nothing new in what you follow."},
+    "digest_outlets": {"ar": "({n} مصادر)", "en": "({n} outlets)"},
+}
+
+
+def say(key: str, lang: str, **values: object) -> str:
+    """The text ``key`` in ``lang`` (Arabic when ``lang`` is unknown), placeholders filled."""
+    entry = _TEXTS[key]
+    text = entry.get(lang, entry["ar"])
+    return text.format(**values) if values else text
+
+
+def pick_lang(code: str | None) -> str:
+    """Interface language from a Telegram ``language_code``: English for ``en*``, else Arabic."""
+    return "en" if code and code.lower().startswith("en") else "ar"
