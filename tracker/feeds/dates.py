@@ -21,6 +21,7 @@ UTC when None). Anything else returns None: a wrong date is worse than none.
 
 from __future__ import annotations
 
+import functools
 import re
 import threading
 import time
@@ -102,6 +103,11 @@ def resolve_timezone(name: str | None) -> tzinfo:
 
 def parse_date(value: str, default_tz: str | None) -> datetime | None:
     """An aware UTC datetime for a feed date string, or None when it cannot be read safely."""
+    return _parse_date(value, default_tz)
+
+
+@functools.lru_cache(maxsize=4096)  # feeds repeat their dates on every fetch
+def _parse_date(value: str, default_tz: str | None) -> datetime | None:
     tz = resolve_timezone(default_tz)
     text = value.translate(_DIGITS).strip()
     if not text:

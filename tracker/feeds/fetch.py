@@ -7,8 +7,8 @@ The rules we follow:
   body and no parse. A 200 with an empty body is also "not modified" (sites do that).
 - redirects are followed (at most ``max_redirects``) and the final URL is kept, for
   resolving relative links; more is a ``redirect_loop``.
-- at most ``per_host`` requests to one host at a time (an ``asyncio.Semaphore`` per host),
-  on top of the client's global connection limit.
+- at most ``per_host`` requests to one host at a time (an ``asyncio.Semaphore`` per host)
+  and at most ``max_connections`` in flight overall (one more semaphore).
 - the body is read as a stream and the read stops as soon as it passes ``max_body_bytes``
   (after content decoding, so a gzip bomb stops too); a Content-Length over the cap stops
   before the first byte.
@@ -32,6 +32,7 @@ import httpx
 
 from tracker.errors import FetchError
 from tracker.feeds.caching import freshness_seconds, retry_after
+from tracker.feeds.transport import PerOriginTransport
 
 ACCEPT = (
     "application/rss+xml, application/atom+xml, application/rdf+xml;q=0.9, "
@@ -98,8 +99,10 @@ class FetchFailed(FetchError):
 
 
 def build_client(settings: FetchSettings) -> httpx.AsyncClient:
-    """The one HTTP client of the process: redirects followed, HTTP/1.1, pooled connections."""
+    """The one HTTP client of the process: redirects followed, HTTP/1.1, kept-alive
+    connections in one small pool per origin (see ``transport``)."""
     return httpx.AsyncClient(
+        transport=PerOriginTransport(per_origin=settings.per_host),
         follow_redirects=True,
         max_redirects=settings.max_redirects,
         timeout=httpx.Timeout(
@@ -107,10 +110,6 @@ def build_client(settings: FetchSettings) -> httpx.AsyncClient:
             read=settings.read_timeout,
             write=settings.read_timeout,
             pool=None,  # waiting for a free connection is bounded by total_timeout instead
-        ),
-        limits=httpx.Limits(
-            max_connections=settings.max_connections,
-            max_keepalive_connections=settings.max_connections,
         ),
         headers={"User-Agent": settings.user_agent, "Accept": ACCEPT},
     )
@@ -130,6 +129,7 @@ class Fetcher:
         self._settings = settings
         self._clock = clock
         self._hosts: dict[str, asyncio.Semaphore] = {}
+        self._in_flight = asyncio.Semaphore(settings.max_connections)
 
     async def fetch(self, url: str, state: FetchState | None = None) -> FetchResult:
         """GET ``url`` conditionally; raises ``FetchFailed`` on any failure."""
@@ -139,7 +139,7 @@ class Fetcher:
             headers["If-None-Match"] = state.etag
         if state.last_modified:
             headers["If-Modified-Since"] = state.last_modified
-        async with self._host_slot(url):
+        async with self._host_slot(url), self._in_flight:
             started = time.monotonic()
             try:
                 async with asyncio.timeout(self._settings.total_timeout):

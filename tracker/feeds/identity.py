@@ -59,11 +59,14 @@ def entry_key(
     guid: str | None, link: str | None, title: str, summary: str, *, link_is_shared: bool
 ) -> str:
     """The stable key of one entry, by the rules of the module docstring."""
-    url = canonical_url(link) if link and not link_is_shared else None
+    canonical = canonical_url(link) if link else None
+    url = None if link_is_shared else canonical
     guid = (guid or "").strip()
     if guid:
-        if link and (guid == link or canonical_url(guid) == canonical_url(link)):
-            return f"url:{canonical_url(link)}"
+        if guid == link or (
+            guid.startswith(("http://", "https://")) and canonical_url(guid) == canonical
+        ):
+            return f"url:{canonical}"
         if not (url and is_random_guid(guid)):
             return f"guid:{guid}"
     if url:

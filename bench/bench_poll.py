@@ -1,0 +1,300 @@
+"""Poll benchmark: tracker's concurrent fetch+parse cycle against a serial feedparser baseline.
+
+A loopback feed server runs in a child process (its CPU is not ours), serving ``--feeds``
+RSS feeds of ``--items`` Arabic items each, spread over ``--hosts`` loopback addresses
+(127.0.0.2 …), every response delayed ``--latency`` seconds with ``asyncio.sleep`` so the
+server is never the bottleneck. Every feed has an ETag and Last-Modified and answers 304 to
+a matching conditional GET (RFC 7232).
+
+Phases, measured in this process (wall time, CPU time of all our threads):
+
+- cold      ``tracker_cycle`` with no stored validators: every feed fetched and parsed;
+- warm      ``tracker_cycle`` again with the validators from cold: every feed answers 304;
+- baseline  ``feedparser.parse(url)`` one feed after another (what a naive reader does);
+            ``--baseline-sample K`` measures K feeds and extrapolates (printed as such).
+
+Memory: a second, separate pass of each phase runs under ``tracemalloc`` (which slows Python
+down, so it is not timed) and reports the peak of traced allocations; the baseline's memory
+pass uses at most 20 feeds, since a serial reader's peak does not grow with the feed count.
+The table also shows the growth of the process's peak RSS (ru_maxrss) during each timed phase.
+
+``tracker_cycle`` is the one replaceable piece: swap its body for the full pipeline
+(``tracker poll --once`` with the store) and the rest of the script stays as it is.
+
+Run: ``.venv/bin/python bench/bench_poll.py [--feeds 500] [--baseline-sample K]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import resource
+import sys
+import time
+import tracemalloc
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script from anywhere
+
+import feedparser
+
+from tests.support.feedserver import FeedServer, FeedServerProcess, Item, http_date, rss
+from tracker.errors import FeedError
+from tracker.feeds.fetch import Fetcher, FetchSettings, FetchState, build_client
+from tracker.feeds.poll import fetch_and_parse
+
+SETTINGS = FetchSettings(
+    connect_timeout=10.0,
+    read_timeout=30.0,
+    max_body_bytes=5_000_000,
+    per_host=2,
+    max_connections=100,
+    user_agent="tracker-bench/0.1",
+)
+
+# --- the feeds (built in the server process) -------------------------------------------------
+
+COMPANIES = ["إنفيديا", "هواوي", "علي بابا", "ميتا إكس", "كامبريكون", "إس إم آي سي", "بايدو",
+             "تينسنت", "إيه إم دي", "تي إس إم سي", "مور ثريدز", "بيرن تكنولوجي"]  # fmt: skip
+PRODUCTS = ["شريحة H20", "معالج أسيند 910C", "رقاقة B30A", "مسرّع MI308", "رقاقة استدلال جديدة",
+            "شريحة تدريب من الجيل التالي", "ذاكرة HBM3E", "وحدة معالجة رسومية للخوادم"]  # fmt: skip
+TITLES = [
+    "{c} تكشف عن {p} لمراكز البيانات في الصين",
+    "مصادر: {c} تستعد للإنتاج الضخم لـ{p} قبل نهاية العام",
+    "واشنطن تمنح {c} ترخيصاً لاستئناف تصدير {p}",
+    "بكين تحث الشركات المحلية على تجنب شراء {p} من {c}",
+    "إيرادات {c} من الحوسبة السحابية تنمو بنسبة {n}% في الربع الماضي",
+    "{c} تواجه صعوبة في زيادة الطاقة الإنتاجية لـ{p}",
+    "الجهات التنظيمية الصينية تستدعي {c} بشأن مخاطر أمنية في {p}",
+    "{c} تبدأ شحن {p} إلى عملاء في الشرق الأوسط",
+]
+PARAGRAPHS = [
+    "قالت الشركة في بيان يوم الأربعاء إن {p} سيتوفر للعملاء خلال الأشهر المقبلة، "
+    "مشيرة إلى أن الطلب على رقائق الذكاء الاصطناعي لا يزال يفوق المعروض.",
+    "وأضاف مسؤول تنفيذي أن {c} استثمرت أكثر من {n} مليار دولار في البحث والتطوير، "
+    "في إطار سباق محتدم بين الولايات المتحدة والصين على أشباه الموصلات.",
+    "ونفت {c} في وقت سابق وجود أي ثغرات أو أبواب خلفية في منتجاتها، "
+    "مؤكدة التزامها بمعايير الأمن المعمول بها في جميع الأسواق.",
+    "ويرى محللون أن القيود الأمريكية الجديدة قد تدفع الشركات الصينية إلى تسريع تطوير "
+    "بدائل محلية، رغم صعوبات تواجهها المصانع في رفع الطاقة الإنتاجية.",
+]
+DATES = ["{d} Aug 2025 {h:02d}:15:00 +0300", "الأحد، {d} أغسطس 2025 {h:02d}:30 GMT+3",
+         "{d} آب 2025 {h:02d}:45", "{d} أوت 2025 {h:02d}:00 AST"]  # fmt: skip
+LAST_MODIFIED = datetime(2025, 8, 30, 12, 0, tzinfo=UTC)
+
+
+def make_feed(feed: int, items: int) -> bytes:
+    """RSS bytes of one benchmark feed: ``items`` Arabic items with GUIDs, links and dates."""
+    entries = []
+    for i in range(items):
+        k = feed * 7 + i
+        words = {"c": COMPANIES[k % len(COMPANIES)], "p": PRODUCTS[(k // 3) % len(PRODUCTS)],
+                 "n": 5 + k % 40}  # fmt: skip
+        body = "".join(f"<p>{PARAGRAPHS[(k + j) % len(PARAGRAPHS)]}</p>" for j in range(3))
+        entries.append(
+            Item(
+                title=TITLES[k % len(TITLES)].format(**words),
+                link=f"/news/{feed}/{i}.html",
+                guid=f"site{feed}-article-{i}",
+                guid_is_permalink=False,
+                description=body.format(**words),
+                pub_date=DATES[k % len(DATES)].format(d=1 + i % 28, h=k % 24),
+            )
+        )
+    return rss(entries, title=f"أخبار التقنية {feed}", link="/")
+
+
+def setup_server(server: FeedServer, feeds: int, items: int, latency: float) -> None:
+    """Register every benchmark feed on ``server`` (runs in the server's process)."""
+    for feed in range(feeds):
+        server.add(
+            f"/feeds/{feed}.xml",
+            make_feed(feed, items),
+            content_type="application/rss+xml; charset=utf-8",
+            etag=f'"feed-{feed}-v1"',
+            last_modified=http_date(LAST_MODIFIED - timedelta(minutes=feed)),
+            delay=latency,
+        )
+
+
+# --- the cycle under test (the replaceable piece) --------------------------------------------
+
+
+@dataclass
+class CycleMemory:
+    """What the cycle remembers between runs; the store will hold this in the full pipeline."""
+
+    states: dict[str, FetchState] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class CycleStats:
+    """What one cycle did."""
+
+    feeds: int
+    fetched: int
+    not_modified: int
+    entries: int
+    errors: int
+
+
+async def tracker_cycle(urls: Sequence[str], memory: CycleMemory) -> CycleStats:
+    """One poll cycle over ``urls``: every feed concurrently, per-host limited, parsed in
+    worker threads. Replace this body with the full pipeline to benchmark it end to end."""
+    now = datetime.now(UTC)
+    async with build_client(SETTINGS) as client:
+        fetcher = Fetcher(client, SETTINGS)
+
+        async def one(url: str) -> tuple[bool, int, bool]:
+            try:
+                outcome = await fetch_and_parse(fetcher, url, memory.states.get(url), now=now)
+            except FeedError:
+                return False, 0, True
+            memory.states[url] = outcome.fetch.state()
+            entries = len(outcome.feed.entries) if outcome.feed else 0
+            return outcome.fetch.not_modified, entries, False
+
+        results = await asyncio.gather(*(one(url) for url in urls))
+    return CycleStats(
+        feeds=len(urls),
+        fetched=sum(1 for nm, _, err in results if not nm and not err),
+        not_modified=sum(1 for nm, _, _ in results if nm),
+        entries=sum(n for _, n, _ in results),
+        errors=sum(1 for _, _, err in results if err),
+    )
+
+
+def baseline(urls: Sequence[str]) -> CycleStats:
+    """A naive reader: ``feedparser.parse(url)`` one feed after another."""
+    entries = errors = 0
+    for url in urls:
+        data = feedparser.parse(url, agent="tracker-bench-baseline/0.1")
+        entries += len(data.entries)
+        errors += 1 if data.get("status") != 200 else 0
+    return CycleStats(len(urls), len(urls) - errors, 0, entries, errors)
+
+
+# --- measuring ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Measure:
+    """One measured phase."""
+
+    name: str
+    stats: CycleStats
+    wall: float
+    cpu: float
+    rss_growth_mb: float
+    peak_mb: float | None = None
+    note: str = ""
+
+
+def _maxrss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
+
+
+def measure(name: str, run: Callable[[], CycleStats]) -> Measure:
+    """Wall time, process CPU time and ru_maxrss growth of ``run()``."""
+    rss, cpu, wall = _maxrss_mb(), time.process_time(), time.perf_counter()
+    stats = run()
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    return Measure(name, stats, wall, cpu, _maxrss_mb() - rss)
+
+
+def traced_peak_mb(run: Callable[[], object]) -> float:
+    """Peak traced Python allocations of ``run()`` in MB (tracemalloc)."""
+    tracemalloc.start()
+    try:
+        run()
+        return tracemalloc.get_traced_memory()[1] / 1e6
+    finally:
+        tracemalloc.stop()
+
+
+def _sync(coro_fn: Callable[[], Awaitable[CycleStats]]) -> Callable[[], CycleStats]:
+    return lambda: asyncio.run(coro_fn())  # type: ignore[arg-type]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0] if __doc__ else None)
+    parser.add_argument("--feeds", type=int, default=500)
+    parser.add_argument("--items", type=int, default=50)
+    parser.add_argument("--hosts", type=int, default=50, help="loopback addresses 127.0.0.2…")
+    parser.add_argument("--latency", type=float, default=0.2, help="server delay, seconds")
+    parser.add_argument(
+        "--baseline-sample",
+        type=int,
+        default=0,
+        metavar="K",
+        help="measure K feeds serially and extrapolate (default: all feeds)",
+    )
+    parser.add_argument("--no-memory", action="store_true", help="skip the tracemalloc pass")
+    args = parser.parse_args(argv)
+    if args.baseline_sample == 0 and args.feeds * (args.latency + 0.02) > 180:
+        args.baseline_sample = max(1, int(180 / (args.latency + 0.02)))
+        print(f"full baseline would take over 3 minutes: sampling {args.baseline_sample} feeds")
+
+    hosts = [f"127.0.0.{2 + i}" for i in range(args.hosts)]
+    print(f"starting feed server: {args.feeds} feeds x {args.items} items on {len(hosts)} "
+          f"addresses, {args.latency * 1000:.0f} ms latency ...", flush=True)  # fmt: skip
+    with FeedServerProcess(setup_server, args.feeds, args.items, args.latency, hosts=hosts) as srv:
+        urls = [srv.url(f"/feeds/{i}.xml", host=i % len(hosts)) for i in range(args.feeds)]
+        memory = CycleMemory()
+        cold = measure("cold", _sync(lambda: tracker_cycle(urls, memory)))
+        warm = measure("warm", _sync(lambda: tracker_cycle(urls, memory)))
+        sample = urls[: args.baseline_sample] if args.baseline_sample else urls
+        base = measure("baseline", lambda: baseline(sample))
+        if len(sample) < len(urls):
+            scale = len(urls) / len(sample)
+            base = Measure(
+                "baseline", CycleStats(len(urls), int(base.stats.fetched * scale), 0,
+                                       int(base.stats.entries * scale), base.stats.errors),
+                base.wall * scale, base.cpu * scale, base.rss_growth_mb, None,
+                f"EXTRAPOLATED from {len(sample)} feeds x{scale:.1f}",
+            )  # fmt: skip
+        else:
+            base = Measure(base.name, base.stats, base.wall, base.cpu, base.rss_growth_mb,
+                           None, "measured in full")  # fmt: skip
+        if not args.no_memory:
+            print("memory pass (tracemalloc, untimed) ...", flush=True)
+            mem = CycleMemory()
+            cold = _with_peak(cold, traced_peak_mb(_sync(lambda: tracker_cycle(urls, mem))))
+            warm = _with_peak(warm, traced_peak_mb(_sync(lambda: tracker_cycle(urls, mem))))
+            base = _with_peak(base, traced_peak_mb(lambda: baseline(urls[:20])))
+        served = srv.request_count()
+    _report([cold, warm, base], served)
+    return 0
+
+
+def _with_peak(m: Measure, peak: float) -> Measure:
+    return Measure(m.name, m.stats, m.wall, m.cpu, m.rss_growth_mb, peak, m.note)
+
+
+def _report(rows: Sequence[Measure], served: int) -> None:
+    print()
+    head = (f"{'phase':<9} {'feeds':>5} {'fetched':>7} {'304':>5} {'entries':>7} {'errors':>6} "
+            f"{'wall s':>8} {'cpu s':>7} {'peak MB':>8} {'rss+ MB':>8}  note")  # fmt: skip
+    print(head)
+    print("-" * len(head))
+    for m in rows:
+        peak = f"{m.peak_mb:8.1f}" if m.peak_mb is not None else f"{'-':>8}"
+        print(f"{m.name:<9} {m.stats.feeds:>5} {m.stats.fetched:>7} {m.stats.not_modified:>5} "
+              f"{m.stats.entries:>7} {m.stats.errors:>6} {m.wall:>8.2f} {m.cpu:>7.2f} {peak} "
+              f"{m.rss_growth_mb:>8.1f}  {m.note}")  # fmt: skip
+    cold, warm, base = rows
+    speedup = base.wall / cold.wall if cold.wall else float("inf")
+    print()
+    print(f"cold speed-up vs baseline: {speedup:.1f}x (target >= 10x: "
+          f"{'OK' if speedup >= 10 else 'MISSED'})")  # fmt: skip
+    print(f"warm cycle: {warm.wall:.2f} s (target < 3 s: {'OK' if warm.wall < 3 else 'MISSED'})")
+    print(f"requests served by the feed server: {served}")
+    print("peak MB: tracemalloc peak in a separate untimed pass (baseline: 20 feeds); "
+          "rss+ MB: growth of this process's peak RSS during the timed phase")
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
