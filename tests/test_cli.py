@@ -48,9 +48,12 @@ chats = ["console"]
 
 
 def _counts(db: Path) -> dict[str, int]:
-    with sqlite3.connect(db) as conn:
+    conn = sqlite3.connect(db)
+    try:
         return {t: conn.execute(f"select count(*) from {t}").fetchone()[0]
                 for t in ("item", "event", "event_source", "outbox")}
+    finally:
+        conn.close()
 
 
 def test_poll_once_twice_creates_no_duplicates(tmp_path: Path) -> None:
@@ -108,9 +111,22 @@ def test_demo_daemon_prints_alerts_and_stops_cleanly_on_sigterm(tmp_path: Path) 
     """`tracker run --config config/demo.toml` alerts within a minute and stops on SIGTERM."""
     env = {**os.environ, "PYTHONPATH": str(REPO), "PYTHONUNBUFFERED": "1"}
     env.pop("TRACKER_DATABASE_URL", None)
-    proc = subprocess.Popen(
+    log = (tmp_path / "stderr.log").open("w")
+    with subprocess.Popen(
         [sys.executable, "-m", "tracker", "run", "--config", str(REPO / "config" / "demo.toml")],
-        cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+        cwd=tmp_path, stdout=subprocess.PIPE, stderr=log, text=True, env=env,
+    ) as proc:
+        assert proc.stdout is not None
+        _wait_for_alert_then_stop(proc)
+    log.close()
+    db = tmp_path / "data" / "demo.db"
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("pragma integrity_check").fetchone()[0] == "ok"
+        assert conn.execute("select count(*) from event").fetchone()[0] >= 1
+    conn.close()
+
+
+def _wait_for_alert_then_stop(proc: subprocess.Popen[str]) -> None:
     assert proc.stdout is not None
     try:
         deadline = time.monotonic() + 60
@@ -122,12 +138,8 @@ def test_demo_daemon_prints_alerts_and_stops_cleanly_on_sigterm(tmp_path: Path) 
         started = time.monotonic()
         proc.wait(timeout=15)
         assert time.monotonic() - started < 10
-        assert proc.returncode == 0, proc.stderr.read() if proc.stderr else ""
+        assert proc.returncode == 0
     finally:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
-    db = tmp_path / "data" / "demo.db"
-    with sqlite3.connect(db) as conn:
-        assert conn.execute("pragma integrity_check").fetchone()[0] == "ok"
-        assert conn.execute("select count(*) from event").fetchone()[0] >= 1

@@ -47,9 +47,15 @@ def isolate_latin(text: str) -> str:
 
 
 def _date(event: TimelineEvent, lang: str) -> str:
+    """The event date as the text gave it, else the day it was first reported."""
     if event.event_date is None:
-        return _WORDS[lang]["unknown"]
+        return event.sort_date.date().isoformat()
     return event.event_date.value
+
+
+def _entity_names(event: TimelineEvent, labels: Labels, lang: str, sep: str) -> str:
+    names = dict.fromkeys(labels.entity_label(e.id, lang) for e in event.entities)
+    return sep.join(names)
 
 
 def _reported_by(n: int, lang: str) -> str:
@@ -90,7 +96,7 @@ def alert_text(
 ) -> str:
     """The same alert as plain text, for the console notifier."""
     w = _WORDS[lang]
-    entities = ", ".join(labels.entity_label(e.id, lang) for e in event.entities)
+    entities = _entity_names(event, labels, lang, "، " if lang == "ar" else ", ")
     lines = [
         f"[{labels.labels(event.type, lang)}] {event.headline}",
         f"  {w['entities']}: {entities}",
