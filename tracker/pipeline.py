@@ -26,9 +26,10 @@ from tracker.errors import FeedError, StoreError
 from tracker.feeds.fetch import Fetcher, FetchResult, FetchState
 from tracker.feeds.parse import parse_feed
 from tracker.feeds.schedule import next_poll_at
-from tracker.model import Article, DetectedEvent, ParsedFeed, Watchlist
+from tracker.model import Article, DetectedEvent, ParsedFeed, TimelineEvent, Watchlist
+from tracker.neardup import NearDuplicates
 from tracker.store.repo import FeedView, Store, StoredItem, Subscription, Tx
-from tracker.timeline import event_time, find_same, window
+from tracker.timeline import event_time, find_same, follow_up_of, window
 
 log = logging.getLogger(__name__)
 
@@ -97,6 +98,7 @@ class Pipeline:
         self.owner = owner
         self.rng = rng or random.Random()
         self._write_lock = asyncio.Lock() if serialise_writes else None
+        self.near = NearDuplicates()
 
     # --- cycles -------------------------------------------------------------------------
     async def run_cycle(
@@ -176,6 +178,7 @@ class Pipeline:
                 report.status = "not_modified"
                 items: list[StoredItem] = []
             else:
+                self._refresh_near(tx, now)
                 items, report.duplicates = tx.insert_items(feed.id, feed.name, parsed.entries,
                                                            now)
             report.new_items = len(items)
@@ -186,9 +189,12 @@ class Pipeline:
                     title=item.title, text=item.content or item.summary,
                     published=item.published or now))
                 fresh = is_fresh(item.published, now, self.settings.max_age, first_fetch)
+                text = f"{item.title} {item.summary}"
+                linked = tx.events_of_items(self.near.similar(text)) if events else []
+                self.near.add(item.id, text, item.first_seen)
                 for ev in events:
                     report.events += 1
-                    event_id = self._place(tx, item, ev, now)
+                    event_id = self._place(tx, item, ev, now, linked)
                     if not (fresh and alertable(ev)):
                         continue
                     if subscribers is None:
@@ -198,18 +204,30 @@ class Pipeline:
                             last_modified=result.last_modified, final_url=result.final_url,
                             new_items=len(items))
 
-    def _place(self, tx: Tx, item: StoredItem, ev: DetectedEvent, now: datetime) -> int:
+    def _refresh_near(self, tx: Tx, now: datetime) -> None:
+        """Bring the near-duplicate index up to date with items stored by any process."""
+        self.near.expire(now)
+        for item_id, text, seen in tx.items_after(self.near.last_id, now - self.near.window):
+            self.near.add(item_id, text, seen)
+
+    def _place(
+        self, tx: Tx, item: StoredItem, ev: DetectedEvent, now: datetime,
+        linked: Sequence[TimelineEvent] = (),
+    ) -> int:
         """Put ``ev`` on the timeline: join the event it reports again, or start one."""
         when = event_time(ev, item.published, item.first_seen)
         span = window(ev) * 2
-        candidates = tx.events_between([ev.type], when - span, when + span)
-        same = find_same(ev, when, candidates)
+        candidates = {c.id: c for c in tx.events_between([ev.type], when - span, when + span)}
+        candidates.update((c.id, c) for c in linked)
+        same = find_same(ev, when, list(candidates.values()), frozenset(c.id for c in linked))
         if same is not None:
             tx.add_source(same.id, item, ev, now)
             return same.id
         headline = item.title or ev.sentence
+        previous = follow_up_of(ev, linked)
         event_id = tx.create_event(ev, headline=headline, sort_date=when, now=now,
-                                   outlet=item.outlet)
+                                   outlet=item.outlet,
+                                   follow_up_of=previous.id if previous else None)
         tx.add_source(event_id, item, ev, now)
         return event_id
 

@@ -8,7 +8,8 @@ Order of decisions for one detected event:
 3. it joins the candidate whose main entities (companies and products; governments when
    the event names nothing else) overlap its own and whose date is compatible; the closest
    in time wins;
-4. otherwise it becomes a new timeline event.
+4. otherwise it becomes a new timeline event — a linked follow-up when an event of a
+   near-duplicate story (same type and entities, another time) is on the timeline.
 """
 
 from __future__ import annotations
@@ -66,9 +67,14 @@ def window(ev: DetectedEvent) -> timedelta:
 
 
 def find_same(
-    ev: DetectedEvent, when: datetime, candidates: Sequence[TimelineEvent]
+    ev: DetectedEvent, when: datetime, candidates: Sequence[TimelineEvent],
+    linked: frozenset[int] = frozenset(),
 ) -> TimelineEvent | None:
-    """The timeline event ``ev`` reports again, or None (see the module docstring)."""
+    """The timeline event ``ev`` reports again, or None (see the module docstring).
+
+    ``linked`` holds the ids of events whose items are near-duplicates of this one's item:
+    for them one side naming no main entity is no obstacle (a rewrite may drop a name).
+    """
     mine = main_entities(ev.entities)
     best: tuple[float, int, TimelineEvent] | None = None
     for c in candidates:
@@ -77,7 +83,7 @@ def find_same(
         theirs = main_entities(c.entities)
         if mine and theirs and not mine & theirs:
             continue
-        if bool(mine) != bool(theirs):
+        if bool(mine) != bool(theirs) and c.id not in linked:
             continue
         span = max(window(ev), _WINDOW[c.event_date.precision if c.event_date else None])
         gap = abs((c.sort_date - when).total_seconds())
@@ -87,3 +93,13 @@ def find_same(
         if best is None or rank[:2] < best[:2]:
             best = rank
     return None if best is None else best[2]
+
+
+def follow_up_of(ev: DetectedEvent, linked: Sequence[TimelineEvent]) -> TimelineEvent | None:
+    """An event of a near-duplicate story that ``ev`` follows up (same type and entities,
+    but not the same time), or None."""
+    mine = main_entities(ev.entities)
+    for c in sorted(linked, key=lambda c: c.sort_date, reverse=True):
+        if c.type == ev.type and (not mine or mine & main_entities(c.entities)):
+            return c
+    return None

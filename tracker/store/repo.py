@@ -303,6 +303,26 @@ class Tx:
         self.session.flush()
         return True
 
+    def items_after(self, last_id: int, since: datetime) -> list[tuple[int, str, datetime]]:
+        """(id, title + summary, first seen) of distinct items newer than ``last_id``."""
+        rows = self.session.exec(
+            select(ItemRow.id, ItemRow.title, ItemRow.summary, ItemRow.first_seen)
+            .where(col(ItemRow.id) > last_id, ItemRow.first_seen >= since,
+                   col(ItemRow.duplicate_of).is_(None))
+            .order_by(col(ItemRow.id))
+        ).all()
+        return [(i, f"{t} {s}", seen) for i, t, s, seen in rows if i is not None]
+
+    def events_of_items(self, item_ids: Sequence[int]) -> list[TimelineEvent]:
+        """The timeline events that these items are sources of."""
+        if not item_ids:
+            return []
+        rows = self.session.exec(
+            select(EventRow).join(EventSourceRow, col(EventSourceRow.event_id) == EventRow.id)
+            .where(col(EventSourceRow.item_id).in_(item_ids)).distinct()
+        ).all()
+        return [_event_view(r) for r in rows]
+
     def mark_alerted(self, event_id: int) -> None:
         self.session.execute(update(EventRow).where(col(EventRow.id) == event_id)
                              .values(alerted=True))
