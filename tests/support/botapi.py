@@ -222,6 +222,7 @@ class BotApiServer:
         self._ready = threading.Event()
         self._new_update: asyncio.Condition | None = None
         self._by_id: dict[tuple[str, int], Sent] = {}
+        self._writers: set[asyncio.StreamWriter] = set()
 
     # --- lifecycle --------------------------------------------------------------------
     def __enter__(self) -> BotApiServer:
@@ -243,6 +244,8 @@ class BotApiServer:
         loop = self._loop
         if loop is None:
             return
+        with contextlib.suppress(Exception):
+            asyncio.run_coroutine_threadsafe(self._close(), loop).result(5)
         loop.call_soon_threadsafe(loop.stop)
         if self._thread is not None:
             self._thread.join(10)
@@ -266,6 +269,19 @@ class BotApiServer:
             with contextlib.suppress(Exception):
                 loop.run_until_complete(asyncio.sleep(0))
             loop.close()
+
+    async def _close(self) -> None:
+        if self._server is not None:
+            self._server.close()
+        for writer in list(self._writers):
+            writer.close()
+        for writer in list(self._writers):
+            with contextlib.suppress(Exception):
+                await writer.wait_closed()
+        tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
     @property
     def base_url(self) -> str:
@@ -379,6 +395,7 @@ class BotApiServer:
 
     # --- HTTP -------------------------------------------------------------------------
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self._writers.add(writer)
         try:
             while True:
                 try:
@@ -406,6 +423,7 @@ class BotApiServer:
         except (ConnectionError, asyncio.CancelledError):
             return
         finally:
+            self._writers.discard(writer)
             with contextlib.suppress(Exception):
                 writer.close()
 

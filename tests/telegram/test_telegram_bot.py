@@ -1,0 +1,208 @@
+"""The bot, end to end: the real PTB Application polling the Bot API stand-in."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from tests.conftest import Clock
+from tests.support.botapi import BotApiServer
+from tests.telegram.helpers import (
+    ENTITIES,
+    TOKEN,
+    TYPES,
+    FakeLabels,
+    make_event,
+)
+from tracker.alerts.match import match_subscribers
+from tracker.alerts.outbox import drain
+from tracker.model import DetectedEvent, EntityRef
+from tracker.store.repo import Store
+from tracker.store.subscribers import get_subscriber, outbox_states, subscribe
+from tracker.telegram.bot import BotSettings, build_application, start_bot, stop_bot
+from tracker.telegram.digest import send_digests
+from tracker.telegram.sender import TelegramNotifier
+
+ADMIN = 999
+
+
+@pytest.fixture
+async def bot_app(api: BotApiServer, store: Store, labels: FakeLabels,
+                  clock: Clock) -> AsyncIterator[Any]:
+    app = build_application(
+        {("telegram", "api_url"): api.base_url + "/bot", ("telegram", "admins"): (str(ADMIN),)},
+        store, labels, clock, token=TOKEN,
+        entity_ids_with_labels=[(k, ar, en) for k, (ar, en) in ENTITIES.items()],
+        event_types_with_labels=[(k, ar, en) for k, (ar, en) in TYPES.items()],
+        settings=BotSettings(poll_timeout=1.0))
+    await start_bot(app)
+    try:
+        yield app
+    finally:
+        await stop_bot(app)
+
+
+async def said(api: BotApiServer, chat: int, count: int) -> list[str]:
+    """Wait until ``chat`` has ``count`` messages; return their visible texts."""
+    await api.until(lambda: len(api.sent(chat)) >= count)
+    return api.texts(chat)
+
+
+def button(api: BotApiServer, chat: int, data: str) -> int:
+    """The message id of the latest message in ``chat`` with a button carrying ``data``."""
+    for sent in reversed(api.sent(chat)):
+        rows = (sent.reply_markup or {}).get("inline_keyboard", [])
+        if any(b.get("callback_data") == data for row in rows for b in row):
+            return sent.message_id
+    raise AssertionError(f"no button {data!r} in chat {chat}")
+
+
+def pipeline_enqueue(store: Store, clock: Clock, event_id: int, ev: DetectedEvent) -> None:
+    """Queue the alert for instant subscribers who want it, as the pipeline does."""
+    with store.tx() as tx:
+        subs = [(s.chat_id, s.events, s.entities, s.muted_until) for s in tx.subscriptions()
+                if s.mode == "instant"]
+        for chat in match_subscribers(ev, subs, clock()):
+            tx.enqueue(event_id, chat, clock())
+
+
+NVIDIA_LAUNCH = DetectedEvent(type="chip_launch", confidence=0.9,
+                              entities=(EntityRef("nvidia", "company", "actor"),),
+                              event_date=None, status="reported", recap=False, evidence=())
+
+
+async def test_a_subscriber_conversation_from_start_to_stop(
+    api: BotApiServer, store: Store, notifier: TelegramNotifier, clock: Clock, bot_app: Any
+) -> None:
+    """Start, watch via the keyboard, get an alert and its evidence, switch to daily and get a
+    digest, stop — and nothing more arrives."""
+    chat = 5001
+    api.inject_command(chat, "/start")
+    assert "أهلاً" in (await said(api, chat, 1))[0]
+
+    api.inject_command(chat, "/watch")
+    await said(api, chat, 2)
+    api.inject_callback(chat, button(api, chat, "w:e:0"), "w:e:0")
+    await said(api, chat, 3)
+    api.inject_callback(chat, button(api, chat, "w+:e:nvidia"), "w+:e:nvidia")
+    assert "إنفيديا" in (await said(api, chat, 4))[3]
+    sub = get_subscriber(store, str(chat))
+    assert sub is not None and sub.entities == {"nvidia"}
+
+    event_id = make_event(store, clock, headline="إنفيديا تطلق شريحة جديدة للصين")
+    pipeline_enqueue(store, clock, event_id, NVIDIA_LAUNCH)
+    await drain(store, notifier, clock, "t")
+    alert = (await said(api, chat, 5))[4]
+    assert "إنفيديا تطلق شريحة جديدة للصين" in alert
+
+    api.inject_callback(chat, button(api, chat, f"ev:{event_id}"), f"ev:{event_id}")
+    assert "أطلقت إنفيديا شريحة جديدة" in (await said(api, chat, 6))[5]
+    await api.until(lambda: len(api.calls_of("answerCallbackQuery")) >= 3)
+
+    api.inject_command(chat, "/mode daily")
+    await said(api, chat, 7)
+    second = make_event(store, clock, headline="إنفيديا تبدأ الإنتاج الضخم")
+    pipeline_enqueue(store, clock, second, NVIDIA_LAUNCH)
+    assert outbox_states(store) == {"alert/sent": 1}  # daily subscribers get no instant alert
+    clock.advance(hours=1)
+    assert await send_digests(store, notifier, clock(), "daily") == 1
+    assert await send_digests(store, notifier, clock(), "daily") == 0  # once per period
+    digest = (await said(api, chat, 8))[7]
+    assert "ملخص اليوم" in digest and "إنفيديا تبدأ الإنتاج الضخم" in digest
+
+    api.inject_command(chat, "/stop")
+    await said(api, chat, 9)
+    assert get_subscriber(store, str(chat)) is None
+    third = make_event(store, clock, headline="إنفيديا مرة أخرى")
+    pipeline_enqueue(store, clock, third, NVIDIA_LAUNCH)
+    clock.advance(days=1)
+    await send_digests(store, notifier, clock(), "daily")
+    await drain(store, notifier, clock, "t")
+    assert len(api.sent(chat)) == 9
+    assert api.unknown == []
+
+
+async def test_english_user_gets_english_and_can_switch_language(
+    api: BotApiServer, store: Store, bot_app: Any
+) -> None:
+    """language_code en gives English replies; /lang ar switches to Arabic."""
+    api.inject_command(6001, "/start", language_code="en")
+    assert "Welcome" in (await said(api, 6001, 1))[0]
+    api.inject_command(6001, "/lang ar", language_code="en")
+    await said(api, 6001, 2)
+    api.inject_command(6001, "/help", language_code="en")
+    assert "الأوامر" in (await said(api, 6001, 3))[2]
+
+
+async def test_typed_watch_in_arabic_and_english_list_and_unwatch(
+    api: BotApiServer, store: Store, bot_app: Any
+) -> None:
+    """Names typed in either language (any alef form) become watch rules, listed and removed."""
+    chat = 6002
+    api.inject_command(chat, "/start")
+    await said(api, chat, 1)
+    api.inject_command(chat, "/watch انفيديا")
+    api_texts = await said(api, chat, 2)
+    assert "✅" in api_texts[1]
+    api.inject_command(chat, "/watch Chip launch")
+    await said(api, chat, 3)
+    api.inject_command(chat, "/watch شيء مجهول")
+    assert "لم أتعرّف" in (await said(api, chat, 4))[3]
+    sub = get_subscriber(store, str(chat))
+    assert sub is not None and sub.entities == {"nvidia"} and sub.events == {"chip_launch"}
+    api.inject_command(chat, "/list")
+    listing = (await said(api, chat, 5))[4]
+    assert "إنفيديا" in listing and "إطلاق شريحة" in listing
+    api.inject_command(chat, "/unwatch")
+    await said(api, chat, 6)
+    api.inject_callback(chat, button(api, chat, "u-:e:nvidia"), "u-:e:nvidia")
+    await said(api, chat, 7)
+    sub = get_subscriber(store, str(chat))
+    assert sub is not None and sub.entities == frozenset()
+
+
+async def test_mute_timeline_and_mode_validation(
+    api: BotApiServer, store: Store, clock: Clock, bot_app: Any
+) -> None:
+    """/mute sets an end time, /timeline lists events, bad arguments get usage help."""
+    chat = 6003
+    api.inject_command(chat, "/start")
+    await said(api, chat, 1)
+    api.inject_command(chat, "/mute 2h")
+    await said(api, chat, 2)
+    sub = get_subscriber(store, str(chat))
+    assert sub is not None and sub.muted_until == clock() + timedelta(hours=2)
+    api.inject_command(chat, "/mode hourly")
+    assert "/mode" in (await said(api, chat, 3))[2]
+    make_event(store, clock, headline="هواوي تشحن Ascend 910C", entities=("huawei",))
+    make_event(store, clock, headline="إنفيديا H20")
+    api.inject_command(chat, "/timeline هواوي")
+    timeline = (await said(api, chat, 4))[3]
+    assert "Ascend 910C" in timeline and "H20" not in timeline
+
+
+async def test_admin_commands_answer_only_operators(
+    api: BotApiServer, store: Store, clock: Clock, bot_app: Any
+) -> None:
+    """/stats, /feeds and /broadcast work for admins and are refused to others."""
+    subscribe(store, "7001", "ar", clock())
+    api.inject_command(7001, "/stats")
+    assert "للمشرفين" in (await said(api, 7001, 1))[0]
+    api.inject_command(ADMIN, "/stats", language_code="en")
+    assert "outbox" in (await said(api, ADMIN, 1))[0] or "subscribers" in api.texts(ADMIN)[0]
+    make_event(store, clock)
+    api.inject_command(ADMIN, "/feeds", language_code="en")
+    assert "failures" in (await said(api, ADMIN, 2))[1]
+    api.inject_command(ADMIN, "/broadcast صيانة <الليلة> & غداً", language_code="en")
+    assert "صيانة <الليلة> & غداً" in (await said(api, 7001, 2))[1]
+    assert "Sent to 1" in (await said(api, ADMIN, 3))[2]
+
+
+async def test_group_chat_commands_work(api: BotApiServer, store: Store, bot_app: Any) -> None:
+    """A group can subscribe with /start@bot like a person."""
+    api.inject_command(-100123, "/start@tracker_bot", chat_type="supergroup", user_id=55)
+    await said(api, -100123, 1)
+    assert get_subscriber(store, "-100123") is not None
