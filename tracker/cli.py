@@ -152,6 +152,109 @@ async def _poll_once(cfg: Config) -> None:
               f"{sent.sent} sent, {report.errors} feeds failed")
 
 
+def _since(value: str | None, now: datetime) -> datetime | None:
+    """'30d' (ago) or an ISO date."""
+    from tracker.config import parse_duration
+
+    if value is None:
+        return None
+    try:
+        return now - parse_duration(value)
+    except ValueError:
+        pass
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise typer.BadParameter(f"expected a duration like 30d or a date like 2025-08-01, "
+                                 f"got {value!r}") from exc
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+@app.command()
+def timeline(
+    entity: Annotated[str | None, typer.Option(help="entity id, e.g. nvidia")] = None,
+    type_: Annotated[list[str] | None, typer.Option("--type", help="event type (repeatable)")]
+    = None,
+    since: Annotated[str | None, typer.Option(help="30d, or a date such as 2025-08-01")] = None,
+    until: Annotated[str | None, typer.Option(help="a date, or a duration ago")] = None,
+    status: Annotated[list[str] | None, typer.Option(help="status (repeatable)")] = None,
+    limit: Annotated[int, typer.Option(help="at most this many events")] = 50,
+    as_json: Annotated[bool, typer.Option("--json", help="JSON instead of a table")] = False,
+    lang: Annotated[str, typer.Option(help="ar or en")] = "ar",
+    config: ConfigOption = None,
+) -> None:
+    """Show the timeline, newest first, filtered by entity, type, dates and status."""
+    from tracker.app import load_classifier, open_store
+    from tracker.timeline_view import entry_json
+
+    cfg = _config(config)
+    labels = load_classifier(cfg)
+    now = _utc_now()
+    store = open_store(cfg)
+    entries = store.timeline(entity=entity, types=type_ or (), since=_since(since, now),
+                             until=_since(until, now), statuses=status or (), limit=limit)
+    store.engine.dispose()
+    if as_json:
+        data = [entry_json(e, labels) for e in entries]
+        sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+        return
+    table = Table(title=f"timeline — {len(entries)} events")
+    for col in ("date", "type", "headline", "entities", "status", "sources"):
+        table.add_column(col)
+    for entry in entries:
+        ev = entry.event
+        table.add_row(ev.event_date.value if ev.event_date else ev.sort_date.date().isoformat(),
+                      labels.labels(ev.type, lang), ev.headline,
+                      ", ".join(dict.fromkeys(labels.entity_label(x.id, lang)
+                                              for x in ev.entities)),
+                      ev.status, str(len(entry.sources)))
+    Console().print(table)
+
+
+@app.command()
+def backtest(
+    since: Annotated[str, typer.Option(help="replay items first seen this long ago")] = "30d",
+    watchlist: Annotated[str | None, typer.Option(help="only this config watchlist")] = None,
+    show: Annotated[int, typer.Option(help="list at most this many changed items")] = 50,
+    config: ConfigOption = None,
+) -> None:
+    """Replay stored items through the current rules; show what would change."""
+    from tracker.app import load_classifier, open_store
+    from tracker.backtest import backtest as run_backtest
+
+    cfg = _config(config)
+    engine = load_classifier(cfg)
+    lists = [w for w in cfg.watchlists if watchlist is None or w.name == watchlist]
+    if watchlist is not None and not lists:
+        raise ConfigError(str(cfg.path), "watchlists", f"no watchlist named {watchlist!r}")
+    store = open_store(cfg)
+    start = _since(since, _utc_now())
+    assert start is not None
+    stored = store.stored_items(start)
+    store.engine.dispose()
+    result = run_backtest(stored, engine.classify, lists, cfg.get("alerts", "max_age"))
+    out = Console()
+    table = Table(title=f"backtest over {result.items} items since {start:%Y-%m-%d}")
+    for col in ("event type", "on the timeline", "with current rules", "change"):
+        table.add_column(col)
+    for t in sorted(set(result.before) | set(result.after)):
+        b, a = result.before[t], result.after[t]
+        table.add_row(t, str(b), str(a), f"{a - b:+d}")
+    table.add_row("items that alert", str(result.alerts_before), str(result.alerts_after),
+                  f"{result.alerts_after - result.alerts_before:+d}", style="bold")
+    out.print(table)
+    for ch in result.changes[:show]:
+        gone = ", ".join(sorted(ch.before - ch.after)) or "—"
+        new = ", ".join(sorted(ch.after - ch.before)) or "—"
+        alert = ""
+        if ch.alerted_before != ch.alerts_after:
+            alert = " | alert: " + ("would no longer alert" if ch.alerted_before else "would alert")
+        out.print(f"• [{ch.item.outlet}] {ch.item.title}\n   removed: {gone} | added: {new}{alert}",
+                  highlight=False)
+    if len(result.changes) > show:
+        out.print(f"… and {len(result.changes) - show} more changed items")
+
+
 @app.command()
 def classify(
     jsonl: Annotated[bool, typer.Option("--jsonl", help="JSON lines in and out")] = False,

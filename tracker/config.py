@@ -53,6 +53,11 @@ def _duration(value: Any) -> timedelta:
     return timedelta(seconds=seconds)
 
 
+def parse_duration(value: str) -> timedelta:
+    """'90', '15m', '48h', '30d', '2w' as a timedelta; ValueError with the problem."""
+    return _duration(value)
+
+
 def _positive_int(value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
         raise _Invalid(f"expected a positive whole number, got {value!r}")
