@@ -12,7 +12,7 @@ import re
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-_WEEK = re.compile(r"(\d{4})-W(\d{2})")
+_WEEK = re.compile(r"([0-9]{4})-W([0-9]{2})")  # ASCII digits only: \d also matches ٢٠٢٥
 
 
 def zone(tz: str) -> ZoneInfo:
