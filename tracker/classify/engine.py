@@ -125,9 +125,9 @@ class Engine:
                 found = self._apply(rule, clause_hits, sentence_entities)
                 if found is None:
                     continue
-                evidence, entity_hits, fallback = found
-                event = self._event(rule, evidence, entity_hits, fallback, cues, key, clause,
-                                    bounds, clause_hits, sentence, article)
+                triggers, context, entity_hits, fallback = found
+                event = self._event(rule, triggers, context, entity_hits, fallback, cues, key,
+                                    clause, bounds, clause_hits, sentence, article)
                 if event is None:
                     continue
                 old = best.get(rule.type)
@@ -136,8 +136,8 @@ class Engine:
 
     def _apply(
         self, rule: Rule, clause_hits: list[Hit], sentence_entities: list[Hit]
-    ) -> tuple[list[Hit], list[Hit], bool] | None:
-        """The lexicon and entity hits that satisfy ``rule`` in a clause, or None."""
+    ) -> tuple[list[Hit], list[Hit], list[Hit], bool] | None:
+        """Trigger, context and entity hits that satisfy ``rule`` in a clause, or None."""
         groups: dict[str, list[Hit]] = {}
         for h in clause_hits:
             if h.kind == LEXICON:
@@ -145,12 +145,16 @@ class Engine:
         if any(g in groups for g in rule.exclude):
             return None
         lexical: list[list[Hit]] = []
+        context: list[Hit] = []
         entity_hits: list[Hit] = []
         fallback = False
         for req in rule.require:
             options = [h for g in req.groups for h in groups.get(g, ())]
+            if options and not req.labels:
+                lexical.append(options)  # a trigger: must be near the other triggers
+                continue
             if options:
-                lexical.append(options)
+                context.append(options[0])  # an object or context word: anywhere in the clause
                 continue
             wanted = set(req.labels)
             here = [h for h in clause_hits
@@ -166,25 +170,26 @@ class Engine:
         chosen = _nearest(lexical, rule.near)
         if chosen is None:
             return None
-        return chosen, entity_hits, fallback
+        return chosen, context, entity_hits, fallback
 
     def _event(
-        self, rule: Rule, evidence: list[Hit], entity_hits: list[Hit], fallback: bool,
-        cues: Cues, key: str, clause: int, bounds: list[int], clause_hits: list[Hit],
-        sentence: str, article: Article,
+        self, rule: Rule, triggers: list[Hit], context: list[Hit], entity_hits: list[Hit],
+        fallback: bool, cues: Cues, key: str, clause: int, bounds: list[int],
+        clause_hits: list[Hit], sentence: str, article: Article,
     ) -> DetectedEvent | None:
-        trigger = min(h.token for h in evidence)
+        trigger = min(h.token for h in triggers)
+        evidence = triggers + context
         if third_party(cues, trigger):
             return None
         clause_start_tok = len(scan_text(key[: bounds[clause]]).split())
-        status = decide(cues, trigger, clause_start_tok, any(h.future for h in evidence))
+        status = decide(cues, trigger, clause_start_tok, any(h.future for h in triggers))
         clause_end = bounds[clause + 1] if clause + 1 < len(bounds) else len(key)
         dates = find_dates(key[bounds[clause]:clause_end], article.published,
                            forward=status == "planned")
         event_date: EventDate | None = None
         recap = recap_cue(cues, trigger)
         if dates:
-            anchor = min(h.start for h in evidence) - bounds[clause]
+            anchor = min(h.start for h in triggers) - bounds[clause]
             nearest = min(dates, key=lambda d: abs(d.start - anchor))
             event_date = nearest.date
             if (article.published is not None and status != "planned"

@@ -1,0 +1,68 @@
+"""Specific behaviours of the engine that the issue calls out one by one."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from tracker.classify import Engine
+from tracker.model import Article
+
+PUB = datetime(2025, 8, 29, 12, 0, tzinfo=UTC)
+
+
+def _types(engine: Engine, text: str, title: str = "") -> dict[str, str]:
+    return {ev.type: ev.status for ev in engine.classify(Article(title, text, PUB))}
+
+
+def test_denial_yields_status_denied(engine: Engine) -> None:
+    """نفت إنفيديا … reports the event with status denied."""
+    got = _types(engine, "نفت إنفيديا أنها حصلت على ترخيص لتصدير رقائق H20 إلى الصين.")
+    assert got == {"export_permit": "denied"}
+
+
+def test_meta_alone_never_matches_metax(engine: Engine) -> None:
+    """ميتا alone is Meta; ميتا إكس and ميتاكس are MetaX."""
+    (ev,) = engine.classify(Article("", "أطلقت ميتا شريحة جديدة للذكاء الاصطناعي.", PUB))
+    assert "meta" in ev.entity_ids() and "metax" not in ev.entity_ids()
+    (ev,) = engine.classify(Article("", "أطلقت ميتا إكس شريحة جديدة للذكاء الاصطناعي.", PUB))
+    assert "metax" in ev.entity_ids() and "meta" not in ev.entity_ids()
+
+
+def test_source_never_fires_export(engine: Engine) -> None:
+    """مصدر مطلع (a source) never triggers an export event (مصدر/تصدير collision)."""
+    got = _types(engine, "قال مصدر مطلع إن إنفيديا ستسمح لموظفيها بالعمل من المنزل في الصين.")
+    assert "export_permit" not in got and "export_restriction" not in got
+
+
+def test_gaming_gpu_review_yields_nothing(engine: Engine) -> None:
+    """A gaming-GPU review produces no event."""
+    text = ("أطلقت إنفيديا بطاقة جيفورس RTX 5080 الجديدة، وفي اختباراتنا حققت أداء ممتازا "
+            "في الألعاب بدقة 4K مع تقنيات تتبع الأشعة.")
+    assert engine.classify(Article("مراجعة بطاقة RTX 5080", text, PUB)) == ()
+
+
+def test_off_topic_item_is_rejected_early(engine: Engine) -> None:
+    """An item with no trigger at all yields no events."""
+    assert engine.classify(Article("طقس", "أمطار غزيرة متوقعة على السواحل غدا.", PUB)) == ()
+
+
+def test_undated_article_still_classifies(engine: Engine) -> None:
+    """Without a publication time, relative dates stay unresolved but events are found."""
+    (ev,) = engine.classify(Article("", "كشفت هواوي الشهر الماضي عن شريحة أسيند جديدة.", None))
+    assert ev.type == "chip_launch" and ev.event_date is None
+
+
+def test_classify_is_deterministic(engine: Engine) -> None:
+    """The same article gives the same events twice."""
+    art = Article("", "فرضت الولايات المتحدة قيودا جديدة على تصدير الرقائق إلى الصين.", PUB)
+    assert engine.classify(art) == engine.classify(art)
+
+
+def test_descriptive_api(engine: Engine) -> None:
+    """Types, labels and entity kinds are exposed for the CLI and watchlists."""
+    assert len(engine.event_types()) == 8
+    assert engine.labels("export_permit", "en") == "Export permit"
+    assert engine.labels("export_permit", "ar")
+    assert engine.entity_kinds()["china_gov"] == "china_gov"
+    assert engine.entity_label("nvidia", "ar") == "إنفيديا"
+    assert engine.entity_label("unknown_thing", "en") == "unknown_thing"
