@@ -93,9 +93,9 @@ class Metrics:
         if latency_seconds is not None:
             self.alert_latency.observe(max(0.0, latency_seconds))
 
-    def observe_failed(self) -> None:
-        """An alert delivery failed."""
-        self.alerts_failed.inc()
+    def observe_failed(self, n: int = 1) -> None:
+        """``n`` alerts could not be delivered (given up on)."""
+        self.alerts_failed.inc(n)
 
     def observe_cycle(self, unix_time: float) -> None:
         """A poll cycle finished at ``unix_time`` (seconds since the epoch)."""
