@@ -143,3 +143,57 @@ def _wait_for_alert_then_stop(proc: subprocess.Popen[str]) -> None:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+def _daemon_config(tmp_path: Path, urls: list[str]) -> None:
+    feeds = "".join(f'\n[[feeds]]\nurl = "{u}"\ninterval = "1s"\n' for u in urls)
+    (tmp_path / "tracker.toml").write_text(f"""
+[database]
+url = "sqlite:///{tmp_path / 'tracker.db'}"
+[scheduler]
+min_interval = "1s"
+tick = "1s"
+[classifier]
+taxonomy = "{REPO / 'config' / 'taxonomy.toml'}"
+entities = "{REPO / 'config' / 'entities.toml'}"
+{feeds}
+""", encoding="utf-8")
+
+
+def _wait(predicate, timeout: float = 20) -> bool:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.2)
+    return False
+
+
+def test_sighup_adds_and_removes_feeds_without_a_restart(tmp_path: Path) -> None:
+    """After SIGHUP with feed B added and feed A removed, B is polled and A no longer is."""
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    env.pop("TRACKER_DATABASE_URL", None)
+    body = rss([Item(title="خبر للاختبار", link="/n/1", guid="1")])
+    with FeedServer() as srv:
+        srv.add("/a.xml", body, content_type="application/rss+xml")
+        srv.add("/b.xml", body, content_type="application/rss+xml")
+        _daemon_config(tmp_path, [srv.url("/a.xml")])
+        log = (tmp_path / "daemon.log").open("w")
+        with subprocess.Popen([sys.executable, "-m", "tracker", "run", "--config",
+                               str(tmp_path / "tracker.toml")], cwd=tmp_path, env=env,
+                              stdout=log, stderr=subprocess.STDOUT) as proc:
+            try:
+                assert _wait(lambda: len(srv.requests_for("/a.xml")) >= 2)
+                _daemon_config(tmp_path, [srv.url("/b.xml")])
+                proc.send_signal(signal.SIGHUP)
+                assert _wait(lambda: len(srv.requests_for("/b.xml")) >= 2)
+                time.sleep(1.5)  # one more tick, in case a poll of A was in flight
+                polled_a = len(srv.requests_for("/a.xml"))
+                time.sleep(3)
+                assert len(srv.requests_for("/a.xml")) == polled_a
+                assert proc.poll() is None, "the daemon restarted or died"
+            finally:
+                proc.send_signal(signal.SIGTERM)
+                proc.wait(timeout=15)
+        log.close()
+    assert "config_reloaded" in (tmp_path / "daemon.log").read_text()

@@ -138,6 +138,8 @@ SETTINGS: tuple[Setting, ...] = (
             _duration),
     Setting("scheduler", "min_interval", "2m", "shortest interval any feed is polled at",
             _duration),
+    Setting("scheduler", "tick", "5s",
+            "how often the scheduler looks for feeds that are due", _duration),
     Setting("scheduler", "max_concurrent_feeds", 50, "feeds fetched at the same time",
             _positive_int),
     Setting("scheduler", "outbox_interval", "5s", "how often the outbox is drained",

@@ -3,7 +3,8 @@
 The schedule is a timer plus a query (as in miniflux): every ``tick`` the poll job claims the
 feeds whose ``next_poll_at`` has come, so each feed is polled at its own interval (and
 backoff), restarts lose nothing, and several processes can share the feeds. A second job
-drains the outbox. SIGINT and SIGTERM stop both: the running cycle may finish within
+drains the outbox. SIGHUP reloads the config files (feeds and watchlists added or removed
+without a restart). SIGINT and SIGTERM stop both: the running cycle may finish within
 ``grace`` seconds, then everything closes; every ingest is one transaction, so an interrupted
 feed is simply polled again next time.
 """
@@ -71,6 +72,27 @@ class Daemon:
     async def send(self) -> None:
         await drain(self.app.store, self.app.notifier, utc_now, self.app.owner)
 
+    def reload(self) -> None:
+        """SIGHUP: re-read the config files; feeds and watchlists change without a restart.
+
+        A config that does not load is logged and ignored: the daemon keeps the old one.
+        """
+        from tracker.app import load_classifier
+        from tracker.config import load_config
+        from tracker.errors import TrackerError
+
+        try:
+            config = load_config(self.app.config.path)
+            load_classifier(config)  # validates watchlist references
+            self.app.store.sync_feeds(config.feeds, utc_now())
+        except TrackerError as exc:
+            log.error("reload_failed", extra={"error": str(exc)})
+            return
+        self.app.config = config
+        self.app.pipeline.watchlists = tuple(config.watchlists)
+        log.info("config_reloaded", extra={"feeds": len(config.feeds),
+                                           "watchlists": len(config.watchlists)})
+
     def start(self) -> None:
         now = utc_now()
         self.scheduler.add_job(self._spawn(self.poll), "interval", seconds=self.tick,
@@ -91,8 +113,8 @@ class Daemon:
                 await asyncio.wait(pending, timeout=2)
 
 
-async def run_daemon(config: Config, out: TextIO, *, tick: float = 5.0,
-                     grace: float = 5.0, ready: Callable[[Daemon], None] | None = None) -> None:
+async def run_daemon(config: Config, out: TextIO, *, grace: float = 5.0,
+                     ready: Callable[[Daemon], None] | None = None) -> None:
     """Run until SIGINT or SIGTERM."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -101,8 +123,10 @@ async def run_daemon(config: Config, out: TextIO, *, tick: float = 5.0,
     try:
         async with open_app(config, utc_now, out) as app:
             outbox_every = config.get("scheduler", "outbox_interval").total_seconds()
+            tick = config.get("scheduler", "tick").total_seconds()
             daemon = Daemon(app, tick=tick, outbox_interval=outbox_every)
             daemon.start()
+            loop.add_signal_handler(signal.SIGHUP, daemon.reload)
             log.info("daemon_started", extra={"feeds": len(config.feeds), "owner": app.owner,
                                               "database": app.store.engine.url.render_as_string()})
             if ready is not None:
@@ -112,6 +136,6 @@ async def run_daemon(config: Config, out: TextIO, *, tick: float = 5.0,
             await daemon.stop(grace)
             await daemon.send()
     finally:
-        for sig in (signal.SIGINT, signal.SIGTERM):
+        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
             loop.remove_signal_handler(sig)
     log.info("daemon_stopped")
