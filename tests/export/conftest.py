@@ -2,16 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import pytest
 from export_fixtures import FakeLabels, make_entries
 
 from tracker.model import TimelineEntry
-
-WEEK = "2025-W35"
-TZ = "Asia/Riyadh"
-GENERATED_AT = datetime(2025, 9, 1, 3, 0, tzinfo=UTC)
 
 
 @pytest.fixture(scope="session")

@@ -58,6 +58,9 @@ FRAGMENTS = (
     "نمو ٢٦٪ في إيرادات الحوسبة السحابية",
 )
 STARTS = ("", "", "", "=", "-", "+", "@", "")
+WEEK = "2025-W35"
+TZ = "Asia/Riyadh"
+GENERATED_AT = datetime(2025, 9, 1, 3, 0, tzinfo=UTC)
 STATUSES = ("reported", "confirmed", "denied", "planned", "rumoured")
 
 

@@ -25,7 +25,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from conftest import GENERATED_AT, TZ, WEEK
+from export_fixtures import GENERATED_AT, TZ, WEEK
 
 from tracker.export import render_export
 

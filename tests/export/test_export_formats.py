@@ -13,8 +13,7 @@ from html.parser import HTMLParser
 
 import icalendar
 import pytest
-from conftest import GENERATED_AT, TZ, WEEK
-from export_fixtures import FakeLabels
+from export_fixtures import GENERATED_AT, TZ, WEEK, FakeLabels
 
 from tracker.export import EXTENSIONS, FORMATS, MEDIA_TYPES, render_export
 from tracker.export._csv import FORMULA_START, HEADER, undefuse
