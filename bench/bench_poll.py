@@ -6,17 +6,16 @@ RSS feeds of ``--items`` Arabic items each, spread over ``--hosts`` loopback add
 server is never the bottleneck. Every feed has an ETag and Last-Modified and answers 304 to
 a matching conditional GET (RFC 7232).
 
-Phases, measured in this process (wall time, CPU time of all our threads):
+Phases, each measured in a fresh Python process running only that phase (so its wall time,
+CPU time of all its threads and peak memory belong to that phase alone):
 
 - cold      ``tracker_cycle`` with no stored validators: every feed fetched and parsed;
 - warm      ``tracker_cycle`` again with the validators from cold: every feed answers 304;
 - baseline  ``feedparser.parse(url)`` one feed after another (what a naive reader does);
             ``--baseline-sample K`` measures K feeds and extrapolates (printed as such).
 
-Memory: a second, separate pass of each phase runs under ``tracemalloc`` (which slows Python
-down, so it is not timed) and reports the peak of traced allocations; the baseline's memory
-pass uses at most 20 feeds, since a serial reader's peak does not grow with the feed count.
-The table also shows the growth of the process's peak RSS (ru_maxrss) during each timed phase.
+Memory is the growth of the phase process's peak RSS (``ru_maxrss``) from just before the
+phase (interpreter and imports loaded) to its end, and the absolute peak RSS.
 
 ``tracker_cycle`` is the one replaceable piece: swap its body for the full pipeline
 (``tracker poll --once`` with the store) and the rest of the script stays as it is.
@@ -28,12 +27,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import resource
+import subprocess
 import sys
+import tempfile
 import time
-import tracemalloc
-from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -177,7 +178,7 @@ def baseline(urls: Sequence[str]) -> CycleStats:
     return CycleStats(len(urls), len(urls) - errors, 0, entries, errors)
 
 
-# --- measuring ------------------------------------------------------------------------------
+# --- measuring (each phase in its own process) ------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -189,7 +190,7 @@ class Measure:
     wall: float
     cpu: float
     rss_growth_mb: float
-    peak_mb: float | None = None
+    rss_peak_mb: float
     note: str = ""
 
 
@@ -197,26 +198,35 @@ def _maxrss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
 
 
-def measure(name: str, run: Callable[[], CycleStats]) -> Measure:
-    """Wall time, process CPU time and ru_maxrss growth of ``run()``."""
+def run_phase(phase: str, work: Path) -> Measure:
+    """Run one phase in this (fresh) process; cold and warm read and write the validators."""
+    urls: list[str] = json.loads((work / "urls.json").read_text())
+    memory = CycleMemory()
+    if phase == "warm":
+        saved = json.loads((work / "states.json").read_text())
+        memory.states = {url: FetchState(**state) for url, state in saved.items()}
     rss, cpu, wall = _maxrss_mb(), time.process_time(), time.perf_counter()
-    stats = run()
+    run_cycle = phase != "baseline"
+    stats = asyncio.run(tracker_cycle(urls, memory)) if run_cycle else baseline(urls)
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
-    return Measure(name, stats, wall, cpu, _maxrss_mb() - rss)
+    peak = _maxrss_mb()
+    if phase == "cold":
+        states = {url: asdict(state) for url, state in memory.states.items()}
+        (work / "states.json").write_text(json.dumps(states))
+    return Measure(phase, stats, wall, cpu, peak - rss, peak)
 
 
-def traced_peak_mb(run: Callable[[], object]) -> float:
-    """Peak traced Python allocations of ``run()`` in MB (tracemalloc)."""
-    tracemalloc.start()
-    try:
-        run()
-        return tracemalloc.get_traced_memory()[1] / 1e6
-    finally:
-        tracemalloc.stop()
-
-
-def _sync(coro_fn: Callable[[], Awaitable[CycleStats]]) -> Callable[[], CycleStats]:
-    return lambda: asyncio.run(coro_fn())  # type: ignore[arg-type]
+def spawn_phase(phase: str, work: Path) -> Measure:
+    """Run ``phase`` in a child Python process and read its measure back."""
+    done = subprocess.run(
+        [sys.executable, __file__, "--phase", phase, "--work", str(work)],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    data = json.loads(done.stdout.strip().splitlines()[-1])
+    data["stats"] = CycleStats(**data["stats"])
+    return Measure(**data)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -230,70 +240,72 @@ def main(argv: Sequence[str] | None = None) -> int:
         type=int,
         default=0,
         metavar="K",
-        help="measure K feeds serially and extrapolate (default: all feeds)",
+        help="measure K feeds serially and extrapolate (default: all, if under ~3 minutes)",
     )
-    parser.add_argument("--no-memory", action="store_true", help="skip the tracemalloc pass")
+    parser.add_argument("--phase", choices=["cold", "warm", "baseline"], help=argparse.SUPPRESS)
+    parser.add_argument("--work", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    if args.baseline_sample == 0 and args.feeds * (args.latency + 0.02) > 180:
-        args.baseline_sample = max(1, int(180 / (args.latency + 0.02)))
-        print(f"full baseline would take over 3 minutes: sampling {args.baseline_sample} feeds")
+    if args.phase:
+        print(json.dumps(asdict(run_phase(args.phase, args.work))))
+        return 0
+    if args.baseline_sample == 0 and args.feeds * (args.latency + 0.025) > 180:
+        args.baseline_sample = max(1, int(180 / (args.latency + 0.025)))
+        print(f"a full baseline would take over 3 minutes: sampling {args.baseline_sample} feeds")
 
     hosts = [f"127.0.0.{2 + i}" for i in range(args.hosts)]
-    print(f"starting feed server: {args.feeds} feeds x {args.items} items on {len(hosts)} "
-          f"addresses, {args.latency * 1000:.0f} ms latency ...", flush=True)  # fmt: skip
-    with FeedServerProcess(setup_server, args.feeds, args.items, args.latency, hosts=hosts) as srv:
+    print(
+        f"feed server: {args.feeds} feeds x {args.items} items on {len(hosts)} addresses, "
+        f"{args.latency * 1000:.0f} ms latency; per_host={SETTINGS.per_host}",
+        flush=True,
+    )
+    with (
+        FeedServerProcess(setup_server, args.feeds, args.items, args.latency, hosts=hosts) as srv,
+        tempfile.TemporaryDirectory() as tmp,
+    ):
+        work = Path(tmp)
         urls = [srv.url(f"/feeds/{i}.xml", host=i % len(hosts)) for i in range(args.feeds)]
-        memory = CycleMemory()
-        cold = measure("cold", _sync(lambda: tracker_cycle(urls, memory)))
-        warm = measure("warm", _sync(lambda: tracker_cycle(urls, memory)))
+        (work / "urls.json").write_text(json.dumps(urls))
+        cold = spawn_phase("cold", work)
+        print(f"cold done in {cold.wall:.1f} s", flush=True)
+        warm = spawn_phase("warm", work)
+        print(f"warm done in {warm.wall:.1f} s; baseline running ...", flush=True)
         sample = urls[: args.baseline_sample] if args.baseline_sample else urls
-        base = measure("baseline", lambda: baseline(sample))
-        if len(sample) < len(urls):
-            scale = len(urls) / len(sample)
-            base = Measure(
-                "baseline", CycleStats(len(urls), int(base.stats.fetched * scale), 0,
-                                       int(base.stats.entries * scale), base.stats.errors),
-                base.wall * scale, base.cpu * scale, base.rss_growth_mb, None,
-                f"EXTRAPOLATED from {len(sample)} feeds x{scale:.1f}",
-            )  # fmt: skip
-        else:
-            base = Measure(base.name, base.stats, base.wall, base.cpu, base.rss_growth_mb,
-                           None, "measured in full")  # fmt: skip
-        if not args.no_memory:
-            print("memory pass (tracemalloc, untimed) ...", flush=True)
-            mem = CycleMemory()
-            cold = _with_peak(cold, traced_peak_mb(_sync(lambda: tracker_cycle(urls, mem))))
-            warm = _with_peak(warm, traced_peak_mb(_sync(lambda: tracker_cycle(urls, mem))))
-            base = _with_peak(base, traced_peak_mb(lambda: baseline(urls[:20])))
+        (work / "urls.json").write_text(json.dumps(sample))
+        base = spawn_phase("baseline", work)
         served = srv.request_count()
+    if len(sample) < len(urls):
+        scale = len(urls) / len(sample)
+        stats = CycleStats(len(urls), round(base.stats.fetched * scale), 0,
+                           round(base.stats.entries * scale), base.stats.errors)  # fmt: skip
+        base = Measure("baseline", stats, base.wall * scale, base.cpu * scale,
+                       base.rss_growth_mb, base.rss_peak_mb,
+                       f"EXTRAPOLATED from {len(sample)} feeds (x{scale:.1f})")  # fmt: skip
+    else:
+        base = Measure(base.name, base.stats, base.wall, base.cpu, base.rss_growth_mb,
+                       base.rss_peak_mb, "measured in full")  # fmt: skip
     _report([cold, warm, base], served)
     return 0
-
-
-def _with_peak(m: Measure, peak: float) -> Measure:
-    return Measure(m.name, m.stats, m.wall, m.cpu, m.rss_growth_mb, peak, m.note)
 
 
 def _report(rows: Sequence[Measure], served: int) -> None:
     print()
     head = (f"{'phase':<9} {'feeds':>5} {'fetched':>7} {'304':>5} {'entries':>7} {'errors':>6} "
-            f"{'wall s':>8} {'cpu s':>7} {'peak MB':>8} {'rss+ MB':>8}  note")  # fmt: skip
+            f"{'wall s':>8} {'cpu s':>7} {'mem+ MB':>8} {'peak MB':>8}  note")  # fmt: skip
     print(head)
     print("-" * len(head))
     for m in rows:
-        peak = f"{m.peak_mb:8.1f}" if m.peak_mb is not None else f"{'-':>8}"
         print(f"{m.name:<9} {m.stats.feeds:>5} {m.stats.fetched:>7} {m.stats.not_modified:>5} "
-              f"{m.stats.entries:>7} {m.stats.errors:>6} {m.wall:>8.2f} {m.cpu:>7.2f} {peak} "
-              f"{m.rss_growth_mb:>8.1f}  {m.note}")  # fmt: skip
+              f"{m.stats.entries:>7} {m.stats.errors:>6} {m.wall:>8.2f} {m.cpu:>7.2f} "
+              f"{m.rss_growth_mb:>8.1f} {m.rss_peak_mb:>8.1f}  {m.note}")  # fmt: skip
     cold, warm, base = rows
     speedup = base.wall / cold.wall if cold.wall else float("inf")
     print()
-    print(f"cold speed-up vs baseline: {speedup:.1f}x (target >= 10x: "
+    print(f"cold speed-up vs baseline (wall): {speedup:.1f}x (target >= 10x: "
           f"{'OK' if speedup >= 10 else 'MISSED'})")  # fmt: skip
     print(f"warm cycle: {warm.wall:.2f} s (target < 3 s: {'OK' if warm.wall < 3 else 'MISSED'})")
     print(f"requests served by the feed server: {served}")
-    print("peak MB: tracemalloc peak in a separate untimed pass (baseline: 20 feeds); "
-          "rss+ MB: growth of this process's peak RSS during the timed phase")
+    print("cpu s: CPU time of the phase process (all threads; the server runs elsewhere); "
+          "mem+ MB: growth of its peak RSS during the phase; peak MB: its peak RSS")
 
 
 if __name__ == "__main__":

@@ -21,11 +21,13 @@ TEST_SETTINGS = FetchSettings(
 
 @pytest.fixture
 def server() -> Iterator[FeedServer]:
+    """A loopback feed server on 127.0.0.1, fresh for each test."""
     with FeedServer() as srv:
         yield srv
 
 
 @pytest.fixture
 async def fetcher() -> AsyncIterator[Fetcher]:
+    """A fetcher with a 0.5 s read timeout and a 200 kB body cap."""
     async with build_client(TEST_SETTINGS) as client:
         yield Fetcher(client, TEST_SETTINGS)

@@ -31,7 +31,8 @@ asynchronously before the status line):
 Unknown paths answer 404. ``FeedServer(hosts=[...])`` listens on several loopback addresses
 (``127.0.0.2`` … ``127.0.0.51`` all reach ``lo`` on Linux) and serves every route on each;
 ``url(path, host=i)`` picks the address. ``rss(items, encoding=, declared=)`` builds RSS 2.0
-bytes in any encoding with a possibly lying XML declaration.
+bytes in any encoding with a possibly lying XML declaration; ``truncated(body)`` breaks it,
+``html_page()`` is what a dead feed URL often serves instead.
 """
 
 from __future__ import annotations
@@ -468,9 +469,10 @@ def _serve_in_child(
     with FeedServer(hosts=hosts) as server:
         setup(server, *args)
         conn.send(server.base_urls)
-        for message in iter(conn.recv, "stop"):
-            if message == "count":
-                conn.send(len(server.requests))
+        with contextlib.suppress(EOFError):  # the parent went away: stop serving
+            for message in iter(conn.recv, "stop"):
+                if message == "count":
+                    conn.send(len(server.requests))
 
 
 # --- building feeds ---------------------------------------------------------------------------
@@ -538,3 +540,8 @@ def html_page(title: str = "ليست خلاصة") -> bytes:
     """An HTML page, the usual thing a dead feed URL returns instead of a feed."""
     page = f"<!DOCTYPE html><html><head><title>{title}</title></head><body><p>{title}</p></body>"
     return (page + "</html>").encode()
+
+
+def truncated(body: bytes, keep: float = 0.6) -> bytes:
+    """The first ``keep`` share of ``body``: broken XML, as a connection cut mid-feed gives."""
+    return body[: int(len(body) * keep)]
