@@ -27,7 +27,12 @@ from types import MappingProxyType
 from tracker.classify.gazetteer import Gazetteer
 from tracker.classify.matcher import ENTITY, LEXICON, Hit, Matcher, scan_text
 from tracker.classify.rules import CUE_GROUPS, Rule, Taxonomy
-from tracker.classify.sentences import clause_bounds, split_sentences
+from tracker.classify.sentences import (
+    clause_bounds,
+    joined_for_key,
+    key_sentence_spans,
+    split_sentences,
+)
 from tracker.classify.status import Cues, decide, recap_cue, third_party
 from tracker.classify.temporal import find_dates
 from tracker.model import Article, DetectedEvent, EntityRef, EventDate
@@ -47,15 +52,16 @@ class Engine:
         self._rules: tuple[Rule, ...] = tuple(
             r for t in taxonomy.types.values() for r in t.rules
         )
-        # the lexicon-only requirements of each rule: all must occur for the rule to fire
-        self._needs = tuple(
-            frozenset(g for req in r.require if not req.labels for g in req.groups
-                      if g not in self._matcher.pattern_groups)
-            for r in self._rules
-        )
+        # per rule, the any-of group sets of its lexicon-only requirements (its triggers)
         self._trigger_sets = tuple(
             tuple(frozenset(req.groups) for req in r.require if not req.labels)
             for r in self._rules
+        )
+        # the same, minus sets a regex may satisfy: the whole-item quick test
+        patterns = self._matcher.pattern_groups
+        self._needs = tuple(
+            tuple(sets for sets in rule_sets if sets.isdisjoint(patterns))
+            for rule_sets in self._trigger_sets
         )
         self._labels = {e.id: e.labels for e in gazetteer.entities.values()}
 
@@ -83,38 +89,49 @@ class Engine:
 
     # --- classification ------------------------------------------------------------------
 
-    def _possible(self, groups: set[str]) -> bool:
-        return any(self._sets_met(sets, groups) for sets in self._trigger_sets)
-
-    def _sets_met(self, sets: tuple[frozenset[str], ...], groups: set[str]) -> bool:
-        pattern_groups = self._matcher.pattern_groups
-        return all((s & groups) or (s & pattern_groups) for s in sets)
-
     def classify(self, article: Article) -> tuple[DetectedEvent, ...]:
         """All events of one article, in sentence order (see the module docstring)."""
-        full = scan_text(match_key(f"{article.title}\n{article.text}"))
-        if not self._possible(self._matcher.groups_in(full)):
+        key = match_key(joined_for_key(article.title, article.text))
+        scan = scan_text(key)
+        raw, groups = self._matcher.scan(scan)
+        rules = [i for i, needs in enumerate(self._needs)
+                 if all(not n.isdisjoint(groups) for n in needs)]
+        if not rules:
             return ()
+        hits, starts = self._matcher.resolve(key, scan, raw)
+        spans = key_sentence_spans(key)
+        display = split_sentences(article.title, article.text)
+        aligned = len(display) == len(spans)
+        tokens = scan.split()
         events: list[DetectedEvent] = []
-        for sentence in split_sentences(article.title, article.text):
-            events.extend(self._sentence(sentence, article))
+        i = 0
+        for n, (s_start, s_end) in enumerate(spans):
+            sentence_hits: list[Hit] = []
+            while i < len(hits) and hits[i].start < s_end:
+                if hits[i].start >= s_start:
+                    sentence_hits.append(hits[i])
+                i += 1
+            found = {h.name for h in sentence_hits if h.kind == LEXICON}
+            candidates = [self._rules[r] for r in rules
+                          if all(not s.isdisjoint(found) for s in self._trigger_sets[r])]
+            if not candidates:
+                continue
+            sentence = _Sentence(key, s_start, s_end, bisect.bisect_left(starts, s_start),
+                                 tokens, starts, display[n] if aligned else None)
+            events.extend(self._sentence(sentence, sentence_hits, candidates, article))
         return tuple(events)
 
-    def _sentence(self, sentence: str, article: Article) -> list[DetectedEvent]:
-        key = match_key(sentence)
-        hits = self._matcher.hits(key)
-        groups = {h.name for h in hits if h.kind == LEXICON}
-        candidates = [r for r, sets in zip(self._rules, self._trigger_sets, strict=True)
-                      if self._sets_met(sets, groups)]
-        if not candidates:
-            return []
-        tokens = scan_text(key).split()
+    def _sentence(
+        self, sent: _Sentence, hits: list[Hit], candidates: list[Rule], article: Article
+    ) -> list[DetectedEvent]:
+        key = sent.key
         cue_at: dict[str, list[int]] = {}
         for h in hits:
             if h.kind == LEXICON and h.name in CUE_GROUPS:
                 cue_at.setdefault(h.name, []).append(h.token)
-        cues = Cues(tokens, cue_at, key.rstrip(" .\"'").endswith("?"))
-        bounds = clause_bounds(key)
+        text = key[sent.start:sent.end]
+        cues = Cues(sent.tokens, cue_at, text.rstrip(" .\"'").endswith("?"))
+        bounds = [sent.start + b for b in clause_bounds(text)]
         by_clause: dict[int, list[Hit]] = {}
         for h in hits:
             by_clause.setdefault(bisect.bisect_right(bounds, h.start) - 1, []).append(h)
@@ -126,8 +143,8 @@ class Engine:
                 if found is None:
                     continue
                 triggers, context, entity_hits, fallback = found
-                event = self._event(rule, triggers, context, entity_hits, fallback, cues, key,
-                                    clause, bounds, clause_hits, sentence, article)
+                event = self._event(rule, triggers, context, entity_hits, fallback, cues, sent,
+                                    clause, bounds, clause_hits, article)
                 if event is None:
                     continue
                 old = best.get(rule.type)
@@ -174,16 +191,17 @@ class Engine:
 
     def _event(
         self, rule: Rule, triggers: list[Hit], context: list[Hit], entity_hits: list[Hit],
-        fallback: bool, cues: Cues, key: str, clause: int, bounds: list[int],
-        clause_hits: list[Hit], sentence: str, article: Article,
+        fallback: bool, cues: Cues, sent: _Sentence, clause: int, bounds: list[int],
+        clause_hits: list[Hit], article: Article,
     ) -> DetectedEvent | None:
         trigger = min(h.token for h in triggers)
         evidence = triggers + context
         if third_party(cues, trigger):
             return None
-        clause_start_tok = len(scan_text(key[: bounds[clause]]).split())
+        key = sent.key
+        clause_start_tok = bisect.bisect_left(sent.starts, bounds[clause])
         status = decide(cues, trigger, clause_start_tok, any(h.future for h in triggers))
-        clause_end = bounds[clause + 1] if clause + 1 < len(bounds) else len(key)
+        clause_end = bounds[clause + 1] if clause + 1 < len(bounds) else sent.end
         dates = find_dates(key[bounds[clause]:clause_end], article.published,
                            forward=status == "planned")
         event_date: EventDate | None = None
@@ -201,8 +219,7 @@ class Engine:
             confidence *= 0.75
         elif status == "planned":
             confidence *= 0.9
-        phrases = _evidence(sentence, key, sorted({*evidence, *entity_hits},
-                                                  key=lambda h: h.start))
+        phrases = sent.evidence(sorted({*evidence, *entity_hits}, key=lambda h: h.start))
         return DetectedEvent(
             type=rule.type,
             confidence=round(max(0.05, min(1.0, confidence)), 2),
@@ -211,7 +228,7 @@ class Engine:
             status=status,
             recap=recap,
             evidence=phrases,
-            sentence=sentence,
+            sentence=sent.display if sent.display is not None else key[sent.start:sent.end],
         )
 
     def _entities(
@@ -273,18 +290,31 @@ def _merge(a: DetectedEvent, b: DetectedEvent) -> DetectedEvent:
                          second.event_date, first.status, first.recap, evidence, first.sentence)
 
 
-def _evidence(sentence: str, key: str, hits: Sequence[Hit]) -> tuple[str, ...]:
-    """The display-text phrases of ``hits``: the words of the sentence they cover."""
-    words = sentence.split()
-    owner: list[int] = []  # scan token index -> display word index
-    for i, word in enumerate(words):
-        owner.extend([i] * len(scan_text(match_key(word)).split()))
-    out: list[str] = []
-    for h in hits:
-        if h.last_token < len(owner):
-            phrase = " ".join(words[owner[h.token]: owner[h.last_token] + 1]).strip(_STRIP)
-        else:
-            phrase = key[h.start:h.end]
-        if phrase and phrase not in out:
-            out.append(phrase)
-    return tuple(out)
+class _Sentence:
+    """One sentence of an item: its span in the item's key and, if aligned, its display text."""
+
+    def __init__(self, key: str, start: int, end: int, first_token: int, tokens: list[str],
+                 starts: list[int], display: str | None) -> None:
+        self.key, self.start, self.end = key, start, end
+        self.first_token, self.tokens, self.starts, self.display = (
+            first_token, tokens, starts, display)
+        self._owner: list[int] | None = None
+
+    def evidence(self, hits: Sequence[Hit]) -> tuple[str, ...]:
+        """The display-text phrases of ``hits``: the words of the sentence they cover."""
+        words = self.display.split() if self.display is not None else []
+        if self._owner is None:
+            owner: list[int] = []  # sentence token index -> display word index
+            for i, word in enumerate(words):
+                owner.extend([i] * len(scan_text(match_key(word)).split()))
+            self._owner = owner
+        out: list[str] = []
+        for h in hits:
+            first, last = h.token - self.first_token, h.last_token - self.first_token
+            if first >= 0 and last < len(self._owner):
+                phrase = " ".join(words[self._owner[first]: self._owner[last] + 1]).strip(_STRIP)
+            else:
+                phrase = self.key[h.start:h.end]
+            if phrase and phrase not in out:
+                out.append(phrase)
+        return tuple(out)

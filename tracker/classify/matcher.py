@@ -13,8 +13,7 @@ import bisect
 import re
 import string
 from collections.abc import Iterable
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import ahocorasick
 
@@ -22,15 +21,17 @@ from tracker.classify.gazetteer import Gazetteer
 from tracker.classify.rules import Taxonomy
 from tracker.classify.surface import expand
 
-_PUNCT = str.maketrans(dict.fromkeys(string.punctuation + "“”‘’–—…•·", " "))
+_PUNCT = re.compile("[" + re.escape(string.punctuation + "“”‘’–—…•·¶") + "]")
 _TOKEN = re.compile(r"\S+")
 
 ENTITY = "e"
 LEXICON = "l"
 
 
-@dataclass(frozen=True)
-class Hit:
+Raw = tuple[int, int, str, str, bool]  # start, end, kind, name, future
+
+
+class Hit(NamedTuple):
     """One whole-token occurrence of an entity or a lexicon group in a text."""
 
     start: int  # character offsets in the match key
@@ -44,7 +45,7 @@ class Hit:
 
 def scan_text(key: str) -> str:
     """The match key with punctuation turned into spaces (offsets preserved)."""
-    return key.translate(_PUNCT)
+    return _PUNCT.sub(" ", key)
 
 
 class Matcher:
@@ -68,7 +69,9 @@ class Matcher:
                 add(fut, LEXICON, group.name, True)
         self._automaton: Any = ahocorasick.Automaton()
         for surface, payload in table.items():
-            self._automaton.add_word(surface, (len(surface), tuple(sorted(payload))))
+            items = tuple(sorted(payload))
+            lexicon = tuple({n for k, n, _ in items if k == LEXICON})
+            self._automaton.add_word(surface, (len(surface), items, lexicon))
         self._automaton.make_automaton()
         patterns: list[str] = []
         self._pattern_targets: list[tuple[str, str]] = []
@@ -87,41 +90,43 @@ class Matcher:
         self.pattern_groups = frozenset(n for k, n in self._pattern_targets if k == LEXICON)
         self.size = len(table)
 
-    def groups_in(self, scan: str) -> set[str]:
-        """Names of the lexicon groups with at least one whole-token hit (the quick test)."""
-        found: set[str] = set()
-        for _end, (_length, payload) in self._automaton.iter(f" {scan} "):
-            for kind, name, _future in payload:
-                if kind == LEXICON:
-                    found.add(name)
-        return found
-
-    def hits(self, key: str) -> list[Hit]:
-        """All hits in one match-key text, entities de-overlapped, sorted by position."""
-        scan = scan_text(key)
-        starts = [m.start() for m in _TOKEN.finditer(scan)]
-        raw: list[tuple[int, int, str, str, bool]] = []
-        for end, (length, payload) in self._automaton.iter(f" {scan} "):
+    def scan(self, scan: str) -> tuple[list[Raw], set[str]]:
+        """Automaton hits of a scan text (offsets in ``scan``) and the lexicon groups hit."""
+        raw: list[Raw] = []
+        groups: set[str] = set()
+        for end, (length, items, lexicon) in self._automaton.iter(f" {scan} "):
             # padded text: the surface " form " ends at `end`; the form spans [s, e) in scan
             s = end - length + 1
-            e = end - 1
-            for kind, name, future in payload:
-                raw.append((s, e, kind, name, future))
+            for kind, name, future in items:
+                raw.append((s, end - 1, kind, name, future))
+            groups.update(lexicon)
+        return raw, groups
+
+    def resolve(self, key: str, scan: str, raw: list[Raw]) -> tuple[list[Hit], list[int]]:
+        """Add the regex hits, keep the longest of overlapping entities, index tokens.
+
+        Returns the hits sorted by position and the start offset of every token of ``scan``.
+        """
+        raw = list(raw)
         if self._patterns is not None:
             for m in self._patterns.finditer(key):
-                assert m.lastgroup is not None
-                kind, name = self._pattern_targets[int(m.lastgroup[1:])]
+                kind, name = self._pattern_targets[int((m.lastgroup or "p0")[1:])]
                 raw.append((m.start(), m.end(), kind, name, False))
         entities = sorted((r for r in raw if r[2] == ENTITY), key=lambda r: (r[0], r[0] - r[1]))
-        kept: list[tuple[int, int, str, str, bool]] = []
+        kept: list[Raw] = []
         for r in entities:
             if any(k[0] <= r[0] and r[1] <= k[1] for k in kept):
                 continue
             kept = [k for k in kept if not (r[0] <= k[0] and k[1] <= r[1])]
             kept.append(r)
-        lex = [r for r in raw if r[2] == LEXICON]
-        out = [Hit(s, e, bisect.bisect_right(starts, s) - 1,
-                   bisect.bisect_right(starts, max(s, e - 1)) - 1, kind, name, fut)
-               for s, e, kind, name, fut in kept + lex]
+        starts = [m.start() for m in _TOKEN.finditer(scan)]
+        bis = bisect.bisect_right
+        out = [Hit(s, e, bis(starts, s) - 1, bis(starts, max(s, e - 1)) - 1, kind, name, fut)
+               for s, e, kind, name, fut in kept + [r for r in raw if r[2] == LEXICON]]
         out.sort(key=lambda h: (h.start, h.end))
-        return out
+        return out, starts
+
+    def hits(self, key: str) -> list[Hit]:
+        """All hits in one match-key text, entities de-overlapped, sorted by position."""
+        scan = scan_text(key)
+        return self.resolve(key, scan, self.scan(scan)[0])[0]
