@@ -14,11 +14,13 @@ from html.parser import HTMLParser
 import icalendar
 import pytest
 from export_fixtures import GENERATED_AT, TZ, WEEK, FakeLabels
+from icalendar.parser import Contentline
 
 from tracker.export import EXTENSIONS, FORMATS, MEDIA_TYPES, render_export
 from tracker.export._csv import FORMULA_START, HEADER, undefuse
+from tracker.export._ics import calendar, fold, render_ics
 from tracker.export._markdown import escape_md
-from tracker.export._view import reported_by
+from tracker.export._view import build_view, reported_by
 from tracker.model import EntityRef, EventDate, SourceView, TimelineEntry, TimelineEvent
 
 
@@ -77,6 +79,7 @@ def test_json_parses_back_with_intact_arabic(entries200, labels) -> None:
     """The JSON loads, keeps Arabic unescaped (no \\u escapes) and gives back every field."""
     data = render("json", entries200, labels)
     assert b"\\u06" not in data and "إنفيديا".encode() in data
+    assert data.count(b"\n") == 200 + 2  # one event per line, between the head and the end
     doc = json.loads(data)
     assert (doc["week"], doc["timezone"], doc["generated_at"]) == (WEEK, TZ, "2025-09-01T03:00:00Z")
     assert len(doc["events"]) == 200
@@ -183,6 +186,31 @@ def test_ics_month_precision_is_all_day_with_precision_in_description(labels) ->
     (vev,) = _events(render("ics", [TimelineEntry(ev, ())], labels))
     assert vev.decoded("DTSTART") == date(2025, 8, 27)
     assert "2025-07 (الدقة: شهر)" in str(vev["DESCRIPTION"])
+
+
+def test_ics_fast_writer_matches_icalendar_byte_for_byte(entries200, labels) -> None:
+    """The export's own line writer gives exactly the bytes of icalendar's Calendar.to_ical."""
+    view = build_view(entries200, week=WEEK, tz=TZ, labels=labels, generated_at=GENERATED_AT)
+    assert render_ics(view) == calendar(view).to_ical()
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "SUMMARY:" + "ش" * 100,
+        "SUMMARY:" + "a" * 65 + "\\n" + "b" * 40,
+        "SUMMARY:" + "a" * 64 + "\\n" + "b" * 40,
+        "DESCRIPTION:" + "مُبلَّغ عنه " * 20,
+        "X:" + "a" * 71 + "^n" + "ب" * 50,
+        "URL:https://x.example/" + "é" * 80,
+        "SUMMARY:short",
+    ],
+)
+def test_ics_fold_matches_icalendar(line: str) -> None:
+    """Folding never splits a UTF-8 sequence or an escape, exactly like icalendar does."""
+    assert fold(line) == Contentline(line).to_ical()
+    assert all(len(part) <= 75 for part in fold(line).split(b"\r\n"))
+    assert fold(line).replace(b"\r\n ", b"").decode() == line
 
 
 # --- HTML --------------------------------------------------------------------------------

@@ -24,7 +24,6 @@ from tracker.export._view import (
     WORDS_AR,
     WeekView,
     reported_by,
-    safe_url,
     utc_iso,
 )
 
@@ -48,9 +47,12 @@ _TOP, _BOTTOM, _SIDE = 24, 44, 36
 
 def bidi(text: str) -> Markup:
     """``text`` escaped for HTML, its Latin runs isolated left to right with ``<bdi>``."""
+    runs = list(_LATIN_RUN.finditer(text))
+    if not runs:
+        return escape(text)
     out: list[str] = []
     pos = 0
-    for m in _LATIN_RUN.finditer(text):
+    for m in runs:
         out.append(str(escape(text[pos : m.start()])))
         out.append(f'<bdi dir="ltr">{escape(m.group(0))}</bdi>')
         pos = m.end()
@@ -176,7 +178,6 @@ def environment() -> jinja2.Environment:
         lstrip_blocks=True,
     )
     env.filters["bidi"] = bidi
-    env.filters["safe_url"] = safe_url
     env.filters["reported_by"] = reported_by
     env.filters["utc_iso"] = utc_iso
     return env

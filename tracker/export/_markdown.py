@@ -11,33 +11,31 @@ from __future__ import annotations
 
 import re
 
-from tracker.export._view import WORDS_AR, EventView, WeekView, reported_by, safe_url
+from tracker.export._view import WORDS_AR, EventView, WeekView, reported_by
 
-_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#|~&!$])")
+_SPECIAL = str.maketrans({c: "\\" + c for c in "\\`*_{}[]()<>#|~&!$"})
+_BREAK_CHARS = "\r\n\u2028\u2029"
 _BREAKS = re.compile(r"\s*[\r\n\u2028\u2029]+\s*")
-_URL_UNSAFE = {" ": "%20", "<": "%3C", ">": "%3E", "\\": "%5C", "\n": "", "\r": ""}
+_URL_UNSAFE = str.maketrans({" ": "%20", "<": "%3C", ">": "%3E", "\\": "%5C"})
 
 
 def escape_md(text: str) -> str:
     """``text`` as literal Markdown inline text, on one line."""
-    return _SPECIAL.sub(r"\\\1", _BREAKS.sub(" ", text))
-
-
-def _link_target(url: str) -> str:
-    return "<" + "".join(_URL_UNSAFE.get(c, c) for c in url) + ">"
+    if any(c in text for c in _BREAK_CHARS):
+        text = _BREAKS.sub(" ", text)
+    return text.translate(_SPECIAL)
 
 
 def _source(name: str, url: str | None) -> str:
-    target = safe_url(url)
     label = escape_md(name)
-    return f"[{label}]({_link_target(target)})" if target else label
+    return f"[{label}](<{url.translate(_URL_UNSAFE)}>)" if url else label
 
 
 def _event(v: EventView) -> list[str]:
     w = WORDS_AR
     ev = v.event
     entities = "، ".join(escape_md(x) for x in v.entity_labels) or w["unknown"]
-    sources = "، ".join(_source(s.outlet, s.url) for s in v.sources)
+    sources = "، ".join(_source(s.outlet, url) for s, url in v.linked_sources)
     return [
         f"### {escape_md(v.type_label_ar)}: {escape_md(ev.headline)}",
         "",

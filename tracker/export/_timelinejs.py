@@ -15,17 +15,16 @@ the embed, which should pass TimelineJS's Arabic locale, e.g.
 from __future__ import annotations
 
 import html
-import json
 from typing import Any
 
 from tracker.export._html import bidi
+from tracker.export._json import json_with_events
 from tracker.export._view import (
     MONTHS_AR,
     WORDS_AR,
     EventView,
     WeekView,
     reported_by,
-    safe_url,
 )
 
 _QUARTERS_AR = ("الربع الأول", "الربع الثاني", "الربع الثالث", "الربع الرابع")
@@ -70,8 +69,7 @@ def _text(v: EventView) -> str:
     esc = html.escape
     entities = "، ".join(f"<bdi>{bidi(x)}</bdi>" for x in v.entity_labels) or w["unknown"]
     links = []
-    for s in v.sources:
-        url = safe_url(s.url)
+    for s, url in v.linked_sources:
         name = bidi(s.outlet)
         links.append(
             f'<a href="{esc(url)}" target="_blank" rel="noopener">{name}</a>' if url else name
@@ -104,14 +102,13 @@ def render_timelinejs(view: WeekView) -> bytes:
     summary = f"{w['period']}: {view.period_ar} · {w['events']}: {len(view.events)}"
     if not view.events:
         summary += " · " + w["no_events"]
-    doc = {
+    head = {
         "title": {
             "text": {
                 "headline": _rtl(f"{w['title']} — {w['week']} {view.week}"),
                 "text": _rtl(html.escape(summary)),
             }
         },
-        "events": [event_slide(v) for v in view.events],
         "scale": "human",
     }
-    return (json.dumps(doc, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
+    return json_with_events(head, [event_slide(v) for v in view.events])

@@ -10,10 +10,10 @@ Days run in calendar order; inside a day, events run by ``sort_date`` then ``id`
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from tracker.alerts.render import Labels
@@ -88,17 +88,15 @@ def reported_by(n: int) -> str:
     return f"أوردته {n} وسيلة إعلام"
 
 
+_HTTP_URL = re.compile(r"https?://[^\s/?#]+[^\s]*", re.IGNORECASE)
+
+
 def safe_url(url: str | None) -> str | None:
-    """``url`` when it is an absolute http(s) URL, else None (never link ``javascript:``)."""
-    if not url:
-        return None
-    try:
-        parts = urlsplit(url.strip())
-    except ValueError:
-        return None
-    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
-        return None
-    return url.strip()
+    """``url`` when it is an absolute http(s) URL with a host and no whitespace, else None
+    (so a ``javascript:`` or ``data:`` URL from a feed never becomes a link)."""
+    if url and _HTTP_URL.fullmatch(url := url.strip()):
+        return url
+    return None
 
 
 def utc_iso(when: datetime | None) -> str | None:
@@ -119,8 +117,17 @@ class EventView:
     type_label_en: str
     entity_labels: tuple[str, ...]  # Arabic, in the order of ``event.entities``
     status_ar: str
+    links: tuple[str | None, ...]  # each source's URL when safe to link (see safe_url)
     source_count: int  # the event's count, never fewer than the sources listed
-    first_url: str | None  # the first source with a safe (http/https) URL
+
+    @property
+    def first_url(self) -> str | None:
+        """The first source URL that is safe to link."""
+        return next((u for u in self.links if u), None)
+
+    @property
+    def linked_sources(self) -> tuple[tuple[SourceView, str | None], ...]:
+        return tuple(zip(self.sources, self.links, strict=True))
 
     @property
     def date_value(self) -> str | None:
@@ -252,8 +259,8 @@ def build_view(
             type_label_en=type_label(ev.type, "en"),
             entity_labels=tuple(entity_label(e.id, "ar") for e in ev.entities),
             status_ar=STATUS_AR.get(ev.status, ev.status),
+            links=tuple(safe_url(s.url) for s in entry.sources),
             source_count=max(ev.source_count, len(entry.sources)),
-            first_url=next((u for s in entry.sources if (u := safe_url(s.url))), None),
         )
         by_day.setdefault(view.day, []).append(view)
     monday = week_monday(week)
