@@ -304,8 +304,10 @@ def _report(rows: Sequence[Measure], served: int) -> None:
           f"{'OK' if speedup >= 10 else 'MISSED'})")  # fmt: skip
     print(f"warm cycle: {warm.wall:.2f} s (target < 3 s: {'OK' if warm.wall < 3 else 'MISSED'})")
     print(f"requests served by the feed server: {served}")
-    print("cpu s: CPU time of the phase process (all threads; the server runs elsewhere); "
-          "mem+ MB: growth of its peak RSS during the phase; peak MB: its peak RSS")
+    print(
+        "cpu s: CPU time of the phase process (all threads; the server runs elsewhere); "
+        "mem+ MB: growth of its peak RSS during the phase; peak MB: its peak RSS"
+    )
 
 
 if __name__ == "__main__":

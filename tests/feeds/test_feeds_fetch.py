@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import ssl
 import time
 from datetime import UTC, datetime, timedelta
 
@@ -11,6 +12,7 @@ import pytest
 from tests.support.feedserver import FeedServer, Item, Response, http_date, rss
 from tracker.errors import FetchError
 from tracker.feeds.fetch import Fetcher, FetchFailed, FetchSettings, FetchState, build_client
+from tracker.feeds.transport import PerOriginTransport
 
 FEED = rss([Item("خبر", link="/n/1")])
 LAST_MODIFIED = datetime(2025, 8, 24, 7, 30, tzinfo=UTC)
@@ -233,3 +235,13 @@ async def test_different_hosts_run_in_parallel() -> None:
             await asyncio.gather(*(fetcher.fetch(srv.url("/a.xml", i)) for i in range(6)))
             assert time.monotonic() - started < 0.9
         assert {r.host for r in srv.requests} == set(hosts)
+
+
+def test_https_pools_verify_certificates() -> None:
+    """Skipping the CA bundle for plain-http pools never turns off verification for https."""
+    transport = PerOriginTransport(per_origin=2)
+    tls = transport._verify("https")
+    assert isinstance(tls, ssl.SSLContext)
+    assert tls.verify_mode == ssl.CERT_REQUIRED and tls.check_hostname
+    assert transport._verify("https") is tls  # one shared context
+    assert transport._verify("http") is False

@@ -65,8 +65,9 @@ class Response:
     headers: Mapping[str, str] = field(default_factory=dict)
     delay: float = 0.0  # seconds before the status line (asyncio.sleep, the server stays free)
     stream_size: int | None = None  # stream this many filler bytes instead of ``body``
-    drip: float = 0.0  # seconds between body chunks
+    drip: float = 0.0  # seconds before each body chunk
     chunk_size: int = 65_536
+    chunks: tuple[bytes, ...] | None = None  # send the body as exactly these pieces
 
 
 @dataclass(frozen=True)
@@ -214,9 +215,7 @@ class FeedServer:
 
     def add_drip(self, path: str, chunks: Sequence[bytes], every: float) -> None:
         """Send ``chunks`` one by one, ``every`` seconds apart (a slow-drip server)."""
-        body = b"".join(chunks)
-        size = max(1, len(chunks[0])) if chunks else 1
-        self.script(path, [Response(body=body, drip=every, chunk_size=size)])
+        self.script(path, [Response(body=b"".join(chunks), drip=every, chunks=tuple(chunks))])
 
     # what happened
 
@@ -361,6 +360,9 @@ class FeedServer:
 
 def _chunks(response: Response, size: int) -> Iterator[bytes]:
     step = response.chunk_size
+    if response.chunks is not None:
+        yield from response.chunks
+        return
     if response.stream_size is None:
         for start in range(0, size, step):
             yield response.body[start : start + step]

@@ -4,7 +4,7 @@ scheme, host, port).
 Why: httpcore's single pool re-scans every pooled connection for every idle one each time a
 request enters or leaves it, so with a hundred hosts kept alive the bookkeeping costs more
 CPU than the HTTP itself. A pool per origin, sized to the per-host limit, keeps that work
-tiny. Every pool shares one TLS context (building one reads the CA bundle: ~20 ms).
+tiny. Every https pool shares one TLS context (building one reads the CA bundle: ~60 ms).
 """
 
 from __future__ import annotations
@@ -33,12 +33,17 @@ class PerOriginTransport(httpx.AsyncBaseTransport):
         origin = (url.raw_scheme, url.raw_host, url.port)
         pool = self._pools.get(origin)
         if pool is None:
-            if self._tls is None:
-                self._tls = httpx.create_ssl_context()
             pool = self._pools[origin] = httpx.AsyncHTTPTransport(
-                verify=self._tls, limits=self._limits
+                verify=self._verify(url.scheme), limits=self._limits
             )
         return await pool.handle_async_request(request)
+
+    def _verify(self, scheme: str) -> ssl.SSLContext | bool:
+        if scheme != "https":
+            return False  # a plain-http pool never does TLS: skip loading the CA bundle
+        if self._tls is None:
+            self._tls = httpx.create_ssl_context()
+        return self._tls
 
     async def aclose(self) -> None:
         pools, self._pools = list(self._pools.values()), {}
