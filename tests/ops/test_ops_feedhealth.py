@@ -161,3 +161,19 @@ def test_adaptive_interval_clamps_the_current_one_too() -> None:
 def test_human_durations(delta: timedelta, text: str) -> None:
     """Durations in reasons are short and readable."""
     assert human(delta) == text
+
+
+def test_health_book_gives_each_notice_once_per_feed() -> None:
+    """The book remembers each feed's last verdict, so repeats owe nothing and feeds are
+    independent; a seeded verdict suppresses the notice after a restart."""
+    from tracker.ops.feedhealth import HealthBook, Verdict
+
+    failing = Verdict(Health.FAILING, ("3 consecutive failed polls",), None)
+    healthy = Verdict(Health.HEALTHY, (), None)
+    book = HealthBook()
+    assert book.update(1, healthy) is None
+    assert book.update(1, failing) is Transition.BECAME_FAILING
+    assert book.update(1, failing) is None
+    assert book.update(2, failing) is Transition.BECAME_FAILING
+    assert book.update(1, healthy) is Transition.RECOVERED
+    assert HealthBook({7: Health.FAILING}).update(7, failing) is None

@@ -42,6 +42,16 @@ def test_observe_cycle_reads_a_pipeline_cycle_report() -> None:
     assert _value(m, "tracker_last_cycle_timestamp_seconds") == NOW.timestamp()
 
 
+def test_observe_cycle_counts_event_types_when_the_report_lists_them() -> None:
+    """A feed report carrying event_types adds one event per listed type."""
+    feed = FeedReport(1, "a", "https://a/", status="ok", new_items=1, events=3)
+    feed.event_types = ["export_permit", "export_permit", "chip_launch"]  # type: ignore[attr-defined]
+    m = Metrics()
+    observe_cycle(m, CycleReport([feed]), NOW)
+    assert _value(m, "tracker_events_total", type="export_permit") == 2
+    assert _value(m, "tracker_events_total", type="chip_launch") == 1
+
+
 def test_observe_drain_counts_given_up_messages() -> None:
     """A drain's failed count is added to alerts_failed_total; retries are not failures."""
     m = Metrics()

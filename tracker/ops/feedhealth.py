@@ -152,3 +152,20 @@ def human(delta: timedelta) -> str:
         return f"{hours}h" + (f" {rest // 60}m" if rest >= 60 and hours < 10 else "")
     days, rest = divmod(seconds, 86400)
     return f"{days}d" + (f" {rest // 3600}h" if rest >= 3600 else "")
+
+
+class HealthBook:
+    """The last verdict of each feed in this process, turning new verdicts into notices.
+
+    Seed it with persisted verdicts (``HealthBook({feed_id: Health.FAILING})``) so a restart
+    does not repeat a notice already given.
+    """
+
+    def __init__(self, known: dict[int, Health] | None = None) -> None:
+        self.known: dict[int, Health] = dict(known or {})
+
+    def update(self, feed_id: int, verdict: Verdict) -> Transition | None:
+        """Record ``verdict`` for the feed; the notice owed, if any."""
+        notice = transition(self.known.get(feed_id), verdict.health)
+        self.known[feed_id] = verdict.health
+        return notice

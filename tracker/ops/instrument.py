@@ -3,7 +3,8 @@
 Duck-typed on purpose (``Protocol``s, no import of the pipeline, the outbox or the store):
 
 - :func:`observe_cycle` reads a pipeline ``CycleReport`` (polls by result, errors by kind,
-  new items, the cycle's time);
+  new items, events by type when a ``FeedReport`` lists them in ``event_types``, the
+  cycle's time);
 - :class:`MeteredNotifier` wraps the notifier the outbox drain uses and records each
   delivered alert with the time since its earliest source's publication;
 - :func:`observe_drain` counts the messages a drain gave up on (``DrainReport.failed``).
@@ -51,10 +52,13 @@ class _Notifier(Protocol):
 
 
 def observe_cycle(metrics: Metrics, report: _CycleReport, finished_at: datetime) -> None:
-    """Record one poll cycle: each feed's result (and error kind) and its new items."""
+    """Record one poll cycle: each feed's result (and error kind), its new items and the
+    types of its events (``FeedReport.event_types``, a sequence of type names, if present)."""
     for feed in report.feeds:
         metrics.observe_poll(feed.status, feed.error_kind)
         metrics.observe_items(feed.new_items)
+        for event_type in getattr(feed, "event_types", ()):
+            metrics.observe_event(str(event_type))
     metrics.observe_cycle(finished_at.timestamp())
 
 
