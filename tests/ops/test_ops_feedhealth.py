@@ -9,8 +9,10 @@ import pytest
 from tracker.ops.feedhealth import (
     FeedState,
     Health,
+    HealthBook,
     HealthPolicy,
     Transition,
+    Verdict,
     adaptive_interval,
     assess,
     human,
@@ -166,8 +168,6 @@ def test_human_durations(delta: timedelta, text: str) -> None:
 def test_health_book_gives_each_notice_once_per_feed() -> None:
     """The book remembers each feed's last verdict, so repeats owe nothing and feeds are
     independent; a seeded verdict suppresses the notice after a restart."""
-    from tracker.ops.feedhealth import HealthBook, Verdict
-
     failing = Verdict(Health.FAILING, ("3 consecutive failed polls",), None)
     healthy = Verdict(Health.HEALTHY, (), None)
     book = HealthBook()
