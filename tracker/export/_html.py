@@ -27,6 +27,7 @@ from tracker.export._view import (
     utc_iso,
 )
 
+_LATIN_CHAR = re.compile(r"[A-Za-z0-9]")
 _LATIN_RUN = re.compile(r"[A-Za-z0-9][A-Za-z0-9 .\-+/&']*[A-Za-z0-9]|[A-Za-z0-9]")
 PALETTE = {
     "export_permit": "#009E73",
@@ -47,17 +48,20 @@ _TOP, _BOTTOM, _SIDE = 24, 44, 36
 
 def bidi(text: str) -> Markup:
     """``text`` escaped for HTML, its Latin runs isolated left to right with ``<bdi>``."""
-    runs = list(_LATIN_RUN.finditer(text))
-    if not runs:
+    if _LATIN_CHAR.search(text) is None:
         return escape(text)
     out: list[str] = []
     pos = 0
-    for m in runs:
+    for m in _LATIN_RUN.finditer(text):
         out.append(str(escape(text[pos : m.start()])))
         out.append(f'<bdi dir="ltr">{escape(m.group(0))}</bdi>')
         pos = m.end()
     out.append(str(escape(text[pos:])))
     return Markup("".join(out))
+
+
+# Labels and outlet names repeat on every event: isolate each distinct one once per process.
+bidi_repeated = functools.lru_cache(maxsize=4096)(bidi)
 
 
 @dataclass(frozen=True)
@@ -178,6 +182,7 @@ def environment() -> jinja2.Environment:
         lstrip_blocks=True,
     )
     env.filters["bidi"] = bidi
+    env.filters["bidi_repeated"] = bidi_repeated
     env.filters["reported_by"] = reported_by
     env.filters["utc_iso"] = utc_iso
     return env
