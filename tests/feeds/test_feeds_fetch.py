@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gzip
 import ssl
 import time
 from datetime import UTC, datetime, timedelta
@@ -245,3 +246,18 @@ def test_https_pools_verify_certificates() -> None:
     assert tls.verify_mode == ssl.CERT_REQUIRED and tls.check_hostname
     assert transport._verify("https") is tls  # one shared context
     assert transport._verify("http") is False
+
+
+async def test_gzip_bomb_is_too_large(server: FeedServer, fetcher: Fetcher) -> None:
+    """The cap counts decoded bytes, so a small gzip body that inflates past it is refused."""
+    bomb = gzip.compress(b"<rss>" + b" " * 5_000_000)
+    server.add("/bomb.xml", bomb, headers={"Content-Encoding": "gzip"})
+    with pytest.raises(FetchFailed) as caught:
+        await fetcher.fetch(server.url("/bomb.xml"))
+    assert caught.value.kind == "too_large" and len(bomb) < 200_000
+
+
+async def test_gzip_body_is_decoded(server: FeedServer, fetcher: Fetcher) -> None:
+    """A gzip-encoded feed arrives decoded."""
+    server.add("/gz.xml", gzip.compress(FEED), headers={"Content-Encoding": "gzip"})
+    assert (await fetcher.fetch(server.url("/gz.xml"))).body == FEED
