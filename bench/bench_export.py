@@ -67,8 +67,11 @@ def naive_md(entries: Sequence[TimelineEntry], labels: FakeLabels) -> bytes:
         ev = e.event
         esc = lambda s: re.sub(r"([\\`*_{}\[\]()<>#|~&!$])", r"\\\1", s.replace("\n", " "))  # noqa: E731
         out += f"### {esc(labels.labels(ev.type, 'ar'))}: {esc(ev.headline)}\n\n"
-        out += "- الجهات: " + "، ".join(esc(labels.entity_label(x.id, "ar"))
-                                         for x in ev.entities) + "\n"
+        out += (
+            "- الجهات: "
+            + "، ".join(esc(labels.entity_label(x.id, "ar")) for x in ev.entities)
+            + "\n"
+        )
         out += f"- الحالة: {ev.status}\n- التاريخ: {_day(e)}\n"
         for s in e.sources:
             out += f"- [{esc(s.outlet)}](<{s.url}>)\n"
@@ -80,13 +83,17 @@ def naive_html(entries: Sequence[TimelineEntry], labels: FakeLabels) -> bytes:
     out = '<!DOCTYPE html><html lang="ar" dir="rtl"><body>'
     for e in sorted(entries, key=lambda e: (_day(e), e.event.sort_date, e.event.id)):
         ev = e.event
-        out += (f"<article><p>{html.escape(labels.labels(ev.type, 'ar'))}</p>"
-                f"<h3>{html.escape(ev.headline)}</h3><p>")
+        out += (
+            f"<article><p>{html.escape(labels.labels(ev.type, 'ar'))}</p>"
+            f"<h3>{html.escape(ev.headline)}</h3><p>"
+        )
         out += "، ".join(html.escape(labels.entity_label(x.id, "ar")) for x in ev.entities)
         out += "</p><ul>"
         for s in e.sources:
-            out += (f'<li><a href="{html.escape(s.url or "")}" rel="noopener">'
-                    f"{html.escape(s.outlet)}</a></li>")
+            out += (
+                f'<li><a href="{html.escape(s.url or "")}" rel="noopener">'
+                f"{html.escape(s.outlet)}</a></li>"
+            )
         out += "</ul></article>"
     return (out + "</body></html>").encode()
 
@@ -96,22 +103,38 @@ def naive_csv(entries: Sequence[TimelineEntry], labels: FakeLabels) -> bytes:
     w = csv.writer(buf)
     for e in entries:
         ev = e.event
-        w.writerow([ev.id, _day(e), ev.type, labels.labels(ev.type, "ar"), ev.headline,
-                    " | ".join(labels.entity_label(x.id, "ar") for x in ev.entities),
-                    ev.status, len(e.sources), ev.first_outlet,
-                    " ".join(s.url for s in e.sources if s.url)])
+        w.writerow(
+            [
+                ev.id,
+                _day(e),
+                ev.type,
+                labels.labels(ev.type, "ar"),
+                ev.headline,
+                " | ".join(labels.entity_label(x.id, "ar") for x in ev.entities),
+                ev.status,
+                len(e.sources),
+                ev.first_outlet,
+                " ".join(s.url for s in e.sources if s.url),
+            ]
+        )
     return ("\ufeff" + buf.getvalue()).encode()
 
 
 def _event_dict(e: TimelineEntry, labels: FakeLabels) -> dict[str, object]:
     ev = e.event
     return {
-        "id": ev.id, "type": ev.type, "type_label_ar": labels.labels(ev.type, "ar"),
-        "type_label_en": labels.labels(ev.type, "en"), "headline": ev.headline,
-        "entities": [{"id": x.id, "kind": x.kind, "role": x.role,
-                      "label": labels.entity_label(x.id, "ar")} for x in ev.entities],
+        "id": ev.id,
+        "type": ev.type,
+        "type_label_ar": labels.labels(ev.type, "ar"),
+        "type_label_en": labels.labels(ev.type, "en"),
+        "headline": ev.headline,
+        "entities": [
+            {"id": x.id, "kind": x.kind, "role": x.role, "label": labels.entity_label(x.id, "ar")}
+            for x in ev.entities
+        ],
         "event_date": ev.event_date.value if ev.event_date else None,
-        "status": ev.status, "first_seen": ev.first_seen.isoformat(),
+        "status": ev.status,
+        "first_seen": ev.first_seen.isoformat(),
         "sources": [{"outlet": s.outlet, "url": s.url, "title": s.title} for s in e.sources],
     }
 
@@ -119,8 +142,7 @@ def _event_dict(e: TimelineEntry, labels: FakeLabels) -> dict[str, object]:
 def naive_json(entries: Sequence[TimelineEntry], labels: FakeLabels) -> bytes:
     out = '{"week": "' + WEEK + '", "events": ['
     for i, e in enumerate(entries):
-        out += ("," if i else "") + json.dumps(_event_dict(e, labels), indent=2,
-                                               ensure_ascii=False)
+        out += ("," if i else "") + json.dumps(_event_dict(e, labels), indent=2, ensure_ascii=False)
     return (out + "]}").encode()
 
 
@@ -137,9 +159,13 @@ def naive_ics(entries: Sequence[TimelineEntry], labels: FakeLabels) -> bytes:
         vev.add("dtstart", day)
         vev.add("dtend", day + timedelta(days=1))
         vev.add("summary", f"{labels.labels(ev.type, 'ar')}: {ev.headline}")
-        vev.add("description", "\n".join(
-            [", ".join(labels.entity_label(x.id, "ar") for x in ev.entities)]
-            + [f"{s.outlet}: {s.url}" for s in e.sources]))
+        vev.add(
+            "description",
+            "\n".join(
+                [", ".join(labels.entity_label(x.id, "ar") for x in ev.entities)]
+                + [f"{s.outlet}: {s.url}" for s in e.sources]
+            ),
+        )
         vev.add("categories", [ev.type])
         cal.add_component(vev)
     result: bytes = cal.to_ical()
@@ -150,11 +176,15 @@ def naive_timelinejs(entries: Sequence[TimelineEntry], labels: FakeLabels) -> by
     out = '{"events": ['
     for i, e in enumerate(entries):
         ev = e.event
-        slide = {"start_date": dict(zip(("year", "month", "day"), _day(e).split("-"),
-                                        strict=True)),
-                 "text": {"headline": html.escape(ev.headline),
-                          "text": html.escape(labels.labels(ev.type, "ar"))},
-                 "group": labels.labels(ev.type, "ar"), "unique_id": f"event-{ev.id}"}
+        slide = {
+            "start_date": dict(zip(("year", "month", "day"), _day(e).split("-"), strict=True)),
+            "text": {
+                "headline": html.escape(ev.headline),
+                "text": html.escape(labels.labels(ev.type, "ar")),
+            },
+            "group": labels.labels(ev.type, "ar"),
+            "unique_id": f"event-{ev.id}",
+        }
         out += ("," if i else "") + json.dumps(slide, indent=2, ensure_ascii=False)
     return (out + "]}").encode()
 
@@ -189,13 +219,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     labels = FakeLabels()
     t0 = time.perf_counter()
     entries = make_entries(args.events)
-    print(f"generated {len(entries)} entries in {time.perf_counter() - t0:.2f} s; "
-          f"median of {args.runs} runs per row; target < {TARGET_S:.0f} s per format")
+    print(
+        f"generated {len(entries)} entries in {time.perf_counter() - t0:.2f} s; "
+        f"median of {args.runs} runs per row; target < {TARGET_S:.0f} s per format"
+    )
 
-    view_s, _ = median_time(lambda: build_view(entries, week=WEEK, tz=TZ, labels=labels,
-                                               generated_at=GENERATED_AT), args.runs)
-    head = (f"{'format':<11} {'tracker s':>9} {'size MB':>8} {'target':>7}   "
-            f"{'baseline':<32} {'base s':>7} {'ratio':>6}")
+    view_s, _ = median_time(
+        lambda: build_view(entries, week=WEEK, tz=TZ, labels=labels, generated_at=GENERATED_AT),
+        args.runs,
+    )
+    head = (
+        f"{'format':<11} {'tracker s':>9} {'size MB':>8} {'target':>7}   "
+        f"{'baseline':<32} {'base s':>7} {'ratio':>6}"
+    )
     print()
     print(head)
     print("-" * len(head))
@@ -203,19 +239,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     missed = 0
     for fmt in FORMATS:
         ours, data = median_time(
-            lambda fmt=fmt: render_export(fmt, entries, week=WEEK, tz=TZ, labels=labels,
-                                          generated_at=GENERATED_AT), args.runs)
+            lambda fmt=fmt: render_export(
+                fmt, entries, week=WEEK, tz=TZ, labels=labels, generated_at=GENERATED_AT
+            ),
+            args.runs,
+        )
         name, naive = BASELINES[fmt]
         base, _ = median_time(lambda naive=naive: naive(entries, labels), args.runs)
         ok = ours < TARGET_S
         missed += not ok
         size = len(data) / 1e6 if isinstance(data, bytes) else 0.0
-        print(f"{fmt:<11} {ours:>9.3f} {size:>8.2f} {'OK' if ok else 'MISSED':>7}   "
-              f"{name:<32} {base:>7.3f} {base / ours:>5.2f}x")
+        print(
+            f"{fmt:<11} {ours:>9.3f} {size:>8.2f} {'OK' if ok else 'MISSED':>7}   "
+            f"{name:<32} {base:>7.3f} {base / ours:>5.2f}x"
+        )
     print()
-    print("tracker s: median wall time of render_export (view included); ratio: baseline time "
-          "/ tracker time (above 1: tracker is faster). Baselines write less (no chart, no "
-          "Arabic dates, no bidi isolation), so a ratio below 1 is expected for some formats.")
+    print(
+        "tracker s: median wall time of render_export (view included); ratio: baseline time "
+        "/ tracker time (above 1: tracker is faster). Baselines write less (no chart, no "
+        "Arabic dates, no bidi isolation), so a ratio below 1 is expected for some formats."
+    )
     return 1 if missed else 0
 
 

@@ -1,15 +1,18 @@
 """The week as TimelineJS3 JSON (https://timeline.knightlab.com/docs/json-format.html).
 
 TimelineJS renders ``text.headline`` and ``text.text`` as HTML, so every feed string is
-escaped with :func:`html.escape` and wrapped in ``<div dir="rtl" lang="ar">`` (Latin runs
+HTML-escaped and wrapped in ``<div dir="rtl" lang="ar">`` (Latin runs
 inside ``<bdi>``). Dates carry as much as the text gave: a day, or only year and month, or only
-the year, with a ``display_date`` in Arabic words for weeks and quarters; an event the text
+the year, with a ``display_date`` in Arabic words for months, quarters and weeks; an event the text
 did not date stands on the day the timeline files it under. ``group`` is the Arabic type label,
 ``unique_id`` is ``event-{id}``.
 
 The JSON format has no direction field: right-to-left comes from the wrappers above and from
-the embed, which should pass TimelineJS's Arabic locale, e.g.
-``new TL.Timeline("timeline-embed", data, {language: "ar"})``.
+the embed, which must pass TimelineJS's Arabic locale,
+``new TL.Timeline("timeline-embed", data, {language: "ar"})``. TimelineJS3's language files
+mark Arabic ``right_to_left``, which puts the ``tl-rtl`` class (``direction: rtl``, right-
+aligned slides) on the timeline (NUKnightLab/TimelineJS3 #309, #395, #554); its time
+navigation still runs left to right (#828, open), which the wrappers cannot change.
 """
 
 from __future__ import annotations
