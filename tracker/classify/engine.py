@@ -25,7 +25,7 @@ from datetime import timedelta
 from types import MappingProxyType
 
 from tracker.classify.gazetteer import Gazetteer
-from tracker.classify.matcher import ENTITY, LEXICON, Hit, Matcher, scan_text
+from tracker.classify.matcher import ENTITY, LEXICON, Hit, Matcher, Raw, scan_text
 from tracker.classify.rules import CUE_GROUPS, Rule, Taxonomy
 from tracker.classify.sentences import (
     clause_bounds,
@@ -56,12 +56,6 @@ class Engine:
         self._trigger_sets = tuple(
             tuple(frozenset(req.groups) for req in r.require if not req.labels)
             for r in self._rules
-        )
-        # the same, minus sets a regex may satisfy: the whole-item quick test
-        patterns = self._matcher.pattern_groups
-        self._needs = tuple(
-            tuple(sets for sets in rule_sets if sets.isdisjoint(patterns))
-            for rule_sets in self._trigger_sets
         )
         self._labels = {e.id: e.labels for e in gazetteer.entities.values()}
 
@@ -94,11 +88,21 @@ class Engine:
         key = match_key(joined_for_key(article.title, article.text))
         scan = scan_text(key)
         raw, groups = self._matcher.scan(scan)
-        rules = [i for i, needs in enumerate(self._needs)
-                 if all(not n.isdisjoint(groups) for n in needs)]
+        pattern_raw: list[Raw] | None = None
+        rules: list[int] = []
+        for index, sets in enumerate(self._trigger_sets):
+            missing = [s for s in sets if s.isdisjoint(groups)]
+            if missing and pattern_raw is None and all(
+                not s.isdisjoint(self._matcher.pattern_groups) for s in missing
+            ):
+                pattern_raw = self._matcher.patterns(key)
+                groups |= {name for _s, _e, kind, name, _f in pattern_raw if kind == LEXICON}
+                missing = [s for s in missing if s.isdisjoint(groups)]
+            if not missing:
+                rules.append(index)
         if not rules:
             return ()
-        hits, starts = self._matcher.resolve(key, scan, raw)
+        hits, starts = self._matcher.resolve(key, scan, raw, pattern_raw)
         spans = key_sentence_spans(key)
         display = split_sentences(article.title, article.text)
         aligned = len(display) == len(spans)
@@ -304,10 +308,14 @@ class _Sentence:
         """The display-text phrases of ``hits``: the words of the sentence they cover."""
         words = self.display.split() if self.display is not None else []
         if self._owner is None:
-            owner: list[int] = []  # sentence token index -> display word index
-            for i, word in enumerate(words):
-                owner.extend([i] * len(scan_text(match_key(word)).split()))
-            self._owner = owner
+            count = bisect.bisect_left(self.starts, self.end) - self.first_token
+            if len(words) == count:  # the usual case: one token per word
+                self._owner = list(range(count))
+            else:
+                owner: list[int] = []  # sentence token index -> display word index
+                for i, word in enumerate(words):
+                    owner.extend([i] * len(scan_text(match_key(word)).split()))
+                self._owner = owner
         out: list[str] = []
         for h in hits:
             first, last = h.token - self.first_token, h.last_token - self.first_token

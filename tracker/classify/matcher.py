@@ -23,6 +23,16 @@ from tracker.classify.surface import expand
 
 _PUNCT = re.compile("[" + re.escape(string.punctuation + "“”‘’–—…•·¶") + "]")
 _TOKEN = re.compile(r"\S+")
+_DIGITS = re.compile(r"\d+")
+_NEEDS_DIGIT = re.compile(r"\\d|[0-9]")  # a pattern that contains a digit matches near digits
+_BEFORE, _AFTER = 16, 32  # the window around a digit run in which such patterns are tried
+
+
+def _combine(patterns: list[str], indices: list[int]) -> re.Pattern[str] | None:
+    """One alternation of the chosen patterns, each in a group named p<index>."""
+    if not indices:
+        return None
+    return re.compile("|".join(f"(?P<p{i}>{patterns[i]})" for i in indices))
 
 ENTITY = "e"
 LEXICON = "l"
@@ -74,7 +84,7 @@ class Matcher:
             self._automaton.add_word(surface, (len(surface), items, lexicon))
         self._automaton.make_automaton()
         patterns: list[str] = []
-        self._pattern_targets: list[tuple[str, str]] = []
+        self._pattern_targets: list[tuple[str, str]] = []  # pattern index -> (kind, name)
         for ent in gazetteer.entities.values():
             for pat in ent.patterns:
                 patterns.append(pat)
@@ -83,10 +93,10 @@ class Matcher:
             for pat in group.patterns:
                 patterns.append(pat)
                 self._pattern_targets.append((LEXICON, group.name))
-        self._patterns = (
-            re.compile("|".join(f"(?P<p{i}>{p})" for i, p in enumerate(patterns)))
-            if patterns else None
-        )
+        near_digits = [i for i, p in enumerate(patterns) if _NEEDS_DIGIT.search(p)]
+        anywhere = [i for i in range(len(patterns)) if i not in near_digits]
+        self._near_digits = _combine(patterns, near_digits)
+        self._anywhere = _combine(patterns, anywhere)
         self.pattern_groups = frozenset(n for k, n in self._pattern_targets if k == LEXICON)
         self.size = len(table)
 
@@ -102,16 +112,31 @@ class Matcher:
             groups.update(lexicon)
         return raw, groups
 
-    def resolve(self, key: str, scan: str, raw: list[Raw]) -> tuple[list[Hit], list[int]]:
+    def patterns(self, key: str) -> list[Raw]:
+        """Regex hits in a match key; digit patterns are tried only around digit runs."""
+        found: dict[tuple[int, int, int], None] = {}
+        if self._near_digits is not None:
+            for d in _DIGITS.finditer(key):
+                lo, hi = max(0, d.start() - _BEFORE), min(len(key), d.end() + _AFTER)
+                for m in self._near_digits.finditer(key, lo, hi):
+                    found[m.start(), m.end(), int((m.lastgroup or "p0")[1:])] = None
+        if self._anywhere is not None:
+            for m in self._anywhere.finditer(key):
+                found[m.start(), m.end(), int((m.lastgroup or "p0")[1:])] = None
+        out: list[Raw] = []
+        for start, end, index in found:
+            kind, name = self._pattern_targets[index]
+            out.append((start, end, kind, name, False))
+        return out
+
+    def resolve(
+        self, key: str, scan: str, raw: list[Raw], pattern_raw: list[Raw] | None = None
+    ) -> tuple[list[Hit], list[int]]:
         """Add the regex hits, keep the longest of overlapping entities, index tokens.
 
         Returns the hits sorted by position and the start offset of every token of ``scan``.
         """
-        raw = list(raw)
-        if self._patterns is not None:
-            for m in self._patterns.finditer(key):
-                kind, name = self._pattern_targets[int((m.lastgroup or "p0")[1:])]
-                raw.append((m.start(), m.end(), kind, name, False))
+        raw = raw + (self.patterns(key) if pattern_raw is None else pattern_raw)
         entities = sorted((r for r in raw if r[2] == ENTITY), key=lambda r: (r[0], r[0] - r[1]))
         kept: list[Raw] = []
         for r in entities:
