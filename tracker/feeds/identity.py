@@ -18,6 +18,7 @@ the home page) is not an identity, so those entries keep their GUID or fall to t
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
@@ -34,6 +35,7 @@ _ESCAPE = re.compile(r"%[0-9a-fA-F]{2}")
 _PATH_SAFE = "/:@!$&'()*+,;=-._~%"
 
 
+@functools.lru_cache(maxsize=8192)  # called for every entry of every fetch
 def canonical_url(url: str) -> str:
     """The form of ``url`` we compare: see rule 2 of the module docstring."""
     parts = urlsplit(url.strip())
