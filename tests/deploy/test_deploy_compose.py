@@ -1,17 +1,19 @@
 """deploy/compose.yaml: PostgreSQL 16 with a healthcheck and a volume, two tracker replicas
-sharing it, and the config it mounts (checked as YAML and by shape; there is no Docker
-engine here to run `docker compose config`)."""
+sharing it, and the config it mounts. Validated by dclint (the Compose JSON schema plus best
+practices) and by shape; there is no Docker engine here to run `docker compose config`."""
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
 import tomllib
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.deploy.deploy_files import DEPLOY
+from tests.deploy.deploy_files import DEPLOY, tool
 from tracker.config import SETTINGS, parse_config
 
 yaml = pytest.importorskip("yaml", reason="PyYAML is needed to read compose.yaml "
@@ -86,3 +88,13 @@ def test_env_example_names_only_variables_tracker_or_compose_reads() -> None:
     names = set(re.findall(r"^#?([A-Z][A-Z0-9_]+)=", text, flags=re.M))
     assert names == {"TRACKER_DATABASE_URL", "TRACKER_TELEGRAM_TOKEN", "TRACKER_CONFIG",
                      "POSTGRES_PASSWORD"}
+
+
+def test_dclint_validates_against_the_compose_schema() -> None:
+    """dclint (npm) finds no schema error and no warning in compose.yaml ($DCLINT may name
+    the binary)."""
+    exe = os.environ.get("DCLINT") or tool("dclint", "npm install -g dclint@3.1.0")
+    done = subprocess.run([exe, "--max-warnings", "0", "--color", "false",
+                           str(DEPLOY / "compose.yaml")],
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
