@@ -27,9 +27,11 @@ from __future__ import annotations
 
 import argparse
 import csv
+import gc
 import html
 import io
 import json
+import os
 import re
 import statistics
 import sys
@@ -204,6 +206,7 @@ BASELINES: dict[str, tuple[str, Callable[[Sequence[TimelineEntry], FakeLabels], 
 def median_time(fn: Callable[[], object], runs: int) -> tuple[float, object]:
     times, result = [], None
     for _ in range(runs):
+        gc.collect()  # start every run from the same heap, not the previous run's garbage
         t0 = time.perf_counter()
         result = fn()
         times.append(time.perf_counter() - t0)
@@ -221,6 +224,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     entries = make_entries(args.events)
     print(
         f"generated {len(entries)} entries in {time.perf_counter() - t0:.2f} s; "
+        f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs; "
         f"median of {args.runs} runs per row; target < {TARGET_S:.0f} s per format"
     )
 

@@ -288,6 +288,42 @@ def test_html_is_rtl_self_contained_and_phone_ready(entries200, labels) -> None:
     )
     assert csp is not None and "default-src 'none'" in csp
     assert b"@import" not in data and b"url(" not in data
+    # Only the template's own tags: none of the feed's "<b>" or "<رقائق>" became markup.
+    assert {t for t, _ in page.tags} <= set(
+        [
+            "html",
+            "head",
+            "meta",
+            "link",
+            "title",
+            "style",
+            "body",
+            "main",
+            "header",
+            "h1",
+            "h2",
+            "h3",
+            "p",
+            "span",
+            "bdi",
+            "time",
+            "figure",
+            "figcaption",
+            "svg",
+            "line",
+            "text",
+            "g",
+            "rect",
+            "ul",
+            "li",
+            "section",
+            "article",
+            "dl",
+            "dt",
+            "dd",
+            "a",
+        ]
+    )
 
 
 def test_html_links_every_source_safely(entries200, labels) -> None:
