@@ -10,8 +10,8 @@ mean Arabia Standard Time (+3). ``parse_date`` tries, in this order:
 3. a token reader for everything else: Arabic-Indic and Persian digits become ASCII; day
    names (Arabic and English) are ignored; month names come from three Arabic sets
    (يناير…, كانون الثاني…, جانفي…, plus the Moroccan يوليوز/غشت/شتنبر/نونبر/دجنبر) or English;
-   ص/صباحا and م/مساء are AM and PM; the zone is ``GMT+3``, ``UTC+03:00``, ``+0300`` or a
-   name from the table.
+   ص/صباحا and م/مساء are AM and PM (but م right after a year, "2025م", is the AD marker);
+   the zone is ``GMT+3``, ``UTC+03:00``, ``+0300`` or a name from the table.
 
 A date without a zone is read in ``default_tz`` (an IANA name such as ``Asia/Riyadh``, or
 UTC when None). Anything else returns None: a wrong date is worse than none.
@@ -80,6 +80,7 @@ _TIME = re.compile(r"\b(\d{1,2}):(\d{2})(?::(\d{2}))?(?:\.\d+)?")
 _DMY = re.compile(r"\b(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})\b")
 _YMD = re.compile(r"\b(\d{4})[/.-](\d{1,2})[/.-](\d{1,2})\b")
 _TOKEN = re.compile(r"[^\s]+")
+_YEAR_AD = re.compile(r"\b(\d{4})\s?م(?=\s|$)")  # "2025م": the AD marker, not PM
 _ISO = re.compile(r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?(Z|[+-]\d{2}:?\d{2})?$")
 
 _install_lock = threading.Lock()
@@ -181,7 +182,7 @@ def _format_offset(minutes: int) -> str:
 
 def _read_tokens(text: str, tz: tzinfo) -> datetime | None:
     """The fallback reader: find a day, a month, a year, a time and a zone anywhere."""
-    text = text.translate(_ALEF).translate(_PUNCT).lower()
+    text = _YEAR_AD.sub(r"\1", text.translate(_ALEF).translate(_PUNCT).lower())
     zone: tzinfo | None = None
     if match := _GMT_OFFSET.search(text):
         zone = _fixed(match.group(1), match.group(2), match.group(3))
