@@ -38,7 +38,10 @@ from tracker.classify.temporal import find_dates
 from tracker.model import Article, DetectedEvent, EntityRef, EventDate
 from tracker.text.normalize import match_key
 
-_GOV_KINDS = frozenset({"us_gov", "china_gov", "regulator"})
+_STATE_KINDS = frozenset({"us_gov", "china_gov", "regulator", "country"})
+_STATE_LABELS = frozenset({"us_state", "china_state", "china_country", "ally_state"})
+_PREPOSITIONS = frozenset({"الي", "في", "من", "علي", "عن", "مع", "داخل", "نحو", "ضد", "تجاه",
+                           "والي", "وفي", "ومن", "وعلي", "بين", "لدي"})
 _STRIP = " ،,.;:؛!?؟\"'«»()[]"
 
 
@@ -58,6 +61,8 @@ class Engine:
             for r in self._rules
         )
         self._labels = {e.id: e.labels for e in gazetteer.entities.values()}
+        self._states = frozenset(e.id for e in gazetteer.entities.values()
+                                 if e.kind in _STATE_KINDS)
 
     # --- descriptive API -----------------------------------------------------------------
 
@@ -108,6 +113,7 @@ class Engine:
         aligned = len(display) == len(spans)
         tokens = scan.split()
         events: list[DetectedEvent] = []
+        earlier: list[Hit] = []  # entity hits of the sentences before (the title first)
         i = 0
         for n, (s_start, s_end) in enumerate(spans):
             sentence_hits: list[Hit] = []
@@ -118,15 +124,17 @@ class Engine:
             found = {h.name for h in sentence_hits if h.kind == LEXICON}
             candidates = [self._rules[r] for r in rules
                           if all(not s.isdisjoint(found) for s in self._trigger_sets[r])]
-            if not candidates:
-                continue
-            sentence = _Sentence(key, s_start, s_end, bisect.bisect_left(starts, s_start),
-                                 tokens, starts, display[n] if aligned else None)
-            events.extend(self._sentence(sentence, sentence_hits, candidates, article))
+            if candidates:
+                sentence = _Sentence(key, s_start, s_end, bisect.bisect_left(starts, s_start),
+                                     tokens, starts, display[n] if aligned else None)
+                events.extend(self._sentence(sentence, sentence_hits, candidates, earlier,
+                                             article))
+            earlier.extend(h for h in sentence_hits if h.kind == ENTITY)
         return tuple(events)
 
     def _sentence(
-        self, sent: _Sentence, hits: list[Hit], candidates: list[Rule], article: Article
+        self, sent: _Sentence, hits: list[Hit], candidates: list[Rule], earlier: list[Hit],
+        article: Article,
     ) -> list[DetectedEvent]:
         key = sent.key
         cue_at: dict[str, list[int]] = {}
@@ -140,10 +148,11 @@ class Engine:
         for h in hits:
             by_clause.setdefault(bisect.bisect_right(bounds, h.start) - 1, []).append(h)
         sentence_entities = [h for h in hits if h.kind == ENTITY]
+        sent.entities = sentence_entities
         best: dict[str, DetectedEvent] = {}
         for clause, clause_hits in sorted(by_clause.items()):
             for rule in candidates:
-                found = self._apply(rule, clause_hits, sentence_entities)
+                found = self._apply(rule, clause_hits, sentence_entities, earlier, sent.tokens)
                 if found is None:
                     continue
                 triggers, context, entity_hits, fallback = found
@@ -156,19 +165,29 @@ class Engine:
         return list(best.values())
 
     def _apply(
-        self, rule: Rule, clause_hits: list[Hit], sentence_entities: list[Hit]
-    ) -> tuple[list[Hit], list[Hit], list[Hit], bool] | None:
-        """Trigger, context and entity hits that satisfy ``rule`` in a clause, or None."""
+        self, rule: Rule, clause_hits: list[Hit], sentence_entities: list[Hit],
+        earlier: list[Hit], tokens: list[str],
+    ) -> tuple[list[Hit], list[Hit], list[Hit], float] | None:
+        """Trigger, context and entity hits that satisfy ``rule`` in a clause, or None.
+
+        The last item is the confidence penalty for entities borrowed from outside the
+        clause (0.1 from the sentence, 0.2 from an earlier sentence).
+        """
         groups: dict[str, list[Hit]] = {}
+        clause_labels: set[str] = set()
         for h in clause_hits:
             if h.kind == LEXICON:
                 groups.setdefault(h.name, []).append(h)
-        if any(g in groups for g in rule.exclude):
+            else:
+                clause_labels |= self._labels[h.name]
+        if any(g in groups for g in rule.exclude) or clause_labels.intersection(
+            rule.exclude_labels
+        ):
             return None
         lexical: list[list[Hit]] = []
         context: list[Hit] = []
         entity_hits: list[Hit] = []
-        fallback = False
+        fallback = 0.0
         for req in rule.require:
             options = [h for g in req.groups for h in groups.get(g, ())]
             if options and not req.labels:
@@ -184,18 +203,53 @@ class Engine:
                 entity_hits.extend(here)
                 continue
             there = [h for h in sentence_entities if wanted & self._labels[h.name]]
-            if not there:
+            if there:
+                entity_hits.append(there[0])
+                fallback = max(fallback, 0.1)
+                continue
+            before = [h for h in reversed(earlier) if wanted & self._labels[h.name]
+                      and h.name not in self._states]  # never borrow a state actor
+            if not before:
                 return None
-            entity_hits.append(there[0])
-            fallback = True
+            entity_hits.append(before[0])
+            fallback = 0.2
         chosen = _nearest(lexical, rule.near)
-        if chosen is None:
+        if chosen is None or not self._actor_fits(rule, chosen, clause_hits, tokens):
             return None
         return chosen, context, entity_hits, fallback
 
+    def _may_be_subject(self, hit: Hit, tokens: list[str]) -> bool:
+        """False for a name after a preposition: إلى الصين، في واشنطن، للصين."""
+        if tokens[hit.token] in self._matcher.prepositional:
+            return False
+        return hit.token == 0 or tokens[hit.token - 1] not in _PREPOSITIONS
+
+    def _actor_fits(
+        self, rule: Rule, triggers: list[Hit], clause_hits: list[Hit], tokens: list[str]
+    ) -> bool:
+        """For a state-actor rule: a state entity next to the trigger is one of the actors.
+
+        Only states within three tokens of the first trigger count (the subject of an Arabic
+        verb sits right before or after it); when there is none, the rule is not blocked.
+
+        "الصين تحظر منتجات … في الولايات المتحدة" is China acting, not the United States.
+        """
+        if not _STATE_LABELS.intersection(rule.actor):
+            return True
+        trigger = min(h.token for h in triggers)
+        states = [h for h in clause_hits if h.kind == ENTITY and h.name in self._states
+                  and (abs(h.token - trigger) <= 3 or abs(h.last_token - trigger) <= 3)
+                  and self._may_be_subject(h, tokens)]
+        if not states:
+            return True
+        nearest = min(states, key=lambda h: (min(abs(h.token - trigger),
+                                                 abs(h.last_token - trigger)),
+                                             h.token < trigger))
+        return bool(self._labels[nearest.name].intersection(rule.actor))
+
     def _event(
         self, rule: Rule, triggers: list[Hit], context: list[Hit], entity_hits: list[Hit],
-        fallback: bool, cues: Cues, sent: _Sentence, clause: int, bounds: list[int],
+        fallback: float, cues: Cues, sent: _Sentence, clause: int, bounds: list[int],
         clause_hits: list[Hit], article: Article,
     ) -> DetectedEvent | None:
         trigger = min(h.token for h in triggers)
@@ -204,6 +258,8 @@ class Engine:
             return None
         key = sent.key
         clause_start_tok = bisect.bisect_left(sent.starts, bounds[clause])
+        if rule.ignore_denial_by and cues.at.get("cue_denial"):
+            cues = self._without_target_denials(rule, cues, sent)
         status = decide(cues, trigger, clause_start_tok, any(h.future for h in triggers))
         clause_end = bounds[clause + 1] if clause + 1 < len(bounds) else sent.end
         dates = find_dates(key[bounds[clause]:clause_end], article.published,
@@ -218,7 +274,7 @@ class Engine:
                     and nearest.date.precision in ("day", "week", "month")):
                 recap = recap or nearest.last_day < article.published.date() - timedelta(days=7)
         entities = self._entities(rule, clause_hits, entity_hits)
-        confidence = rule.confidence - (0.1 if fallback else 0.0)
+        confidence = rule.confidence - fallback
         if status == "rumoured":
             confidence *= 0.75
         elif status == "planned":
@@ -234,6 +290,19 @@ class Engine:
             evidence=phrases,
             sentence=sent.display if sent.display is not None else key[sent.start:sent.end],
         )
+
+    def _without_target_denials(self, rule: Rule, cues: Cues, sent: _Sentence) -> Cues:
+        """Drop denials whose subject (the nearest entity) is a target, e.g. the company."""
+        near = sent.entities
+        kept = []
+        for t in cues.at["cue_denial"]:
+            close = [h for h in near if -2 <= h.token - t <= 3]
+            subject = min(close, key=lambda h: abs(h.token - t)) if close else None
+            if subject is None or not self._labels[subject.name].intersection(
+                rule.ignore_denial_by
+            ):
+                kept.append(t)
+        return Cues(cues.tokens, {**cues.at, "cue_denial": kept}, cues.question)
 
     def _entities(
         self, rule: Rule, clause_hits: list[Hit], entity_hits: list[Hit]
@@ -261,10 +330,12 @@ class Engine:
             has_actor = has_actor or role == "actor"
             refs.append(EntityRef(eid, ent.kind, role))
             parent = self._gaz.entities.get(ent.parent) if ent.parent else None
-            if parent is not None and parent.id not in ids:
-                ids.append(parent.id)
+            if parent is not None:
                 refs.append(EntityRef(parent.id, parent.kind, role))
-        return tuple(refs)
+        unique: dict[str, EntityRef] = {}
+        for ref in refs:
+            unique.setdefault(ref.id, ref)
+        return tuple(unique.values())
 
 
 def _nearest(lexical: list[list[Hit]], near: int) -> list[Hit] | None:
@@ -303,6 +374,7 @@ class _Sentence:
         self.first_token, self.tokens, self.starts, self.display = (
             first_token, tokens, starts, display)
         self._owner: list[int] | None = None
+        self.entities: list[Hit] = []
 
     def evidence(self, hits: Sequence[Hit]) -> tuple[str, ...]:
         """The display-text phrases of ``hits``: the words of the sentence they cover."""

@@ -19,7 +19,7 @@ import ahocorasick
 
 from tracker.classify.gazetteer import Gazetteer
 from tracker.classify.rules import Taxonomy
-from tracker.classify.surface import expand
+from tracker.classify.surface import PREPOSITIONAL, attach, expand
 
 _PUNCT = re.compile("[" + re.escape(string.punctuation + "“”‘’–—…•·¶") + "]")
 _TOKEN = re.compile(r"\S+")
@@ -68,10 +68,13 @@ class Matcher:
             for form in forms:
                 table.setdefault(f" {form} ", set()).add((kind, name, future))
 
+        prepositional: set[str] = set()
         for ent in gazetteer.entities.values():
             for written in ent.names:
                 plain, _ = expand(written, "name")
                 add(plain, ENTITY, ent.id, False)
+                if plain:
+                    prepositional.update(attach(plain[0].split(" ")[0], PREPOSITIONAL))
         for group in taxonomy.groups.values():
             for written in group.forms:
                 plain, fut = expand(written, group.word_class)
@@ -99,6 +102,8 @@ class Matcher:
         self._anywhere = _combine(patterns, anywhere)
         self.pattern_groups = frozenset(n for k, n in self._pattern_targets if k == LEXICON)
         self.size = len(table)
+        # first tokens of entity names written with a preposition (لواشنطن، بالصين، للصين)
+        self.prepositional = frozenset(prepositional)
 
     def scan(self, scan: str) -> tuple[list[Raw], set[str]]:
         """Automaton hits of a scan text (offsets in ``scan``) and the lexicon groups hit."""

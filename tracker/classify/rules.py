@@ -56,10 +56,12 @@ class Rule:
     id: str
     type: str
     require: tuple[Requirement, ...]
-    exclude: tuple[str, ...]
+    exclude: tuple[str, ...]  # lexicon groups that block the rule in the clause
     actor: tuple[str, ...]
     near: int
     confidence: float
+    exclude_labels: tuple[str, ...] = ()  # entity labels that block the rule in the clause
+    ignore_denial_by: tuple[str, ...] = ()  # a denial whose subject has these labels is ignored
 
 
 @dataclass(frozen=True)
@@ -107,7 +109,8 @@ def _rule(file: str, type_id: str, index: int, raw: Any, groups: dict[str, Lexic
     key = f"types.{type_id}.rules[{index}]" + (f" ({rid})" if isinstance(rid, str) else "")
     if not isinstance(raw, dict):
         raise ConfigError(file, key, "must be a table")
-    unknown = set(raw) - {"id", "require", "exclude", "actor", "near", "confidence"}
+    unknown = set(raw) - {"id", "require", "exclude", "actor", "near", "confidence",
+                          "ignore_denial_by"}
     if unknown:
         raise ConfigError(file, key, f"unknown keys {sorted(unknown)}")
     require: list[Requirement] = []
@@ -124,7 +127,9 @@ def _rule(file: str, type_id: str, index: int, raw: Any, groups: dict[str, Lexic
     if not any(r.groups and not r.labels for r in require):
         raise ConfigError(file, f"{key}.require",
                           "needs at least one lexicon-only requirement (a trigger)")
-    exclude = str_list(raw.get("exclude"), file, f"{key}.exclude")
+    excluded = str_list(raw.get("exclude"), file, f"{key}.exclude")
+    exclude = [e for e in excluded if not e.startswith("@")]
+    exclude_labels = [e[1:] for e in excluded if e.startswith("@") and e[1:]]
     for name in exclude:
         if name not in groups:
             raise ConfigError(file, f"{key}.exclude", f"unknown lexicon group {name!r}")
@@ -135,8 +140,9 @@ def _rule(file: str, type_id: str, index: int, raw: Any, groups: dict[str, Lexic
     if not isinstance(confidence, int | float) or not 0 < confidence <= 1:
         raise ConfigError(file, f"{key}.confidence", "must be a number in (0, 1]")
     actor = str_list(raw.get("actor"), file, f"{key}.actor")
+    ignore = str_list(raw.get("ignore_denial_by"), file, f"{key}.ignore_denial_by")
     return Rule(str(rid or f"{type_id}.{index}"), type_id, tuple(require), tuple(exclude),
-                tuple(actor), near, float(confidence))
+                tuple(actor), near, float(confidence), tuple(exclude_labels), tuple(ignore))
 
 
 def load_taxonomy(path: Path) -> Taxonomy:

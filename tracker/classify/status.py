@@ -58,11 +58,21 @@ def _modal(cues: Cues, trigger: int) -> bool:
     return False
 
 
+_NOT_NEGATION = ("تزال", "يزال", "زالت", "زال", "سيما", "شك", "بد")  # لا تزال، لا سيما، لا شك
+
+
+def _negated(cues: Cues, trigger: int, clause_start: int) -> bool:
+    for t in cues.at.get("cue_negation", ()):
+        if max(clause_start, trigger - 3) <= t < trigger:
+            following = cues.tokens[t + 1] if t + 1 < len(cues.tokens) else ""
+            if not following.startswith(_NOT_NEGATION):
+                return True
+    return False
+
+
 def decide(cues: Cues, trigger: int, clause_start: int, future: bool) -> Status:
     """The status of an event whose first trigger token is ``trigger`` (see module doc)."""
-    if cues.before("cue_denial", trigger, clause_start) or cues.before(
-        "cue_negation", trigger, clause_start, 3
-    ):
+    if cues.before("cue_denial", trigger, clause_start) or _negated(cues, trigger, clause_start):
         return "denied"
     if cues.at.get("cue_hedge") or _modal(cues, trigger):
         return "rumoured"

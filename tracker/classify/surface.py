@@ -19,6 +19,7 @@ WORD_CLASSES: tuple[str, ...] = ("noun", "verb", "name", "phrase", "exact")
 _NOUN_PROCLITICS = ("", "و", "ف", "ب", "ل", "ك", "ال", "وال", "فال", "بال", "كال", "لل", "ولل",
                     "فلل", "وب", "فب", "ول", "فل", "وك", "وبال", "وكال")
 _NAME_PROCLITICS = ("", "و", "ف", "ب", "ل", "ك", "وب", "ول", "فب", "فل", "وك")
+PREPOSITIONAL = ("ب", "ل", "ك", "وب", "ول", "فب", "فل", "وك")
 _VERB_PROCLITICS = ("", "و", "ف", "ل", "ول", "فل")
 _FUTURE = ("س", "وس", "فس")
 _NOUN_ENCLITICS = ("ها", "ه", "هم", "هما", "هن", "نا", "كم", "ي")
@@ -36,7 +37,7 @@ def _with_enclitics(word: str, enclitics: tuple[str, ...], tanwin: bool) -> list
     return forms
 
 
-def _prefix(word: str, proclitics: tuple[str, ...]) -> list[str]:
+def attach(word: str, proclitics: tuple[str, ...]) -> list[str]:
     """Attach each proclitic, merging the article with a word that already carries one."""
     has_article = word.startswith("ال")
     out: list[str] = []
@@ -47,6 +48,8 @@ def _prefix(word: str, proclitics: tuple[str, ...]) -> list[str]:
             out.append(p + bare[1:] if bare.startswith("ل") else p + bare)
         elif "ال" in p and has_article:
             continue
+        elif p.endswith("ل") and has_article:
+            out.append(p + word[1:])  # ل + الصين → للصين
         else:
             out.append(p + word)
     return out
@@ -64,18 +67,18 @@ def expand(form: str, word_class: str) -> tuple[list[str], list[str]]:
     future: list[str] = []
     if word_class == "noun":
         with_suffix = _with_enclitics(head, _NOUN_ENCLITICS, not tail)
-        heads = _prefix(head, _NOUN_PROCLITICS)
+        heads = attach(head, _NOUN_PROCLITICS)
         if not head.startswith("ال"):  # a suffixed noun takes no article
-            heads += [h for w in with_suffix[1:] for h in _prefix(w, _NAME_PROCLITICS)]
+            heads += [h for w in with_suffix[1:] for h in attach(w, _NAME_PROCLITICS)]
     elif word_class == "verb":
         bases = _with_enclitics(head, _VERB_ENCLITICS, False) if not tail else [head]
-        heads = [h for w in bases for h in _prefix(w, _VERB_PROCLITICS)]
+        heads = [h for w in bases for h in attach(w, _VERB_PROCLITICS)]
         if head.startswith(_PRESENT_PREFIXES):
             future = [p + w for w in bases for p in _FUTURE]
     elif word_class == "name":
-        heads = _prefix(head, _NAME_PROCLITICS)
+        heads = attach(head, _NAME_PROCLITICS)
     else:  # phrase: proclitics on the first word
-        heads = _prefix(head, _NOUN_PROCLITICS)
+        heads = attach(head, _NOUN_PROCLITICS)
     suffix = (" " + " ".join(tail)) if tail else ""
     plain = list(dict.fromkeys(h + suffix for h in heads))
     fut = list(dict.fromkeys(f + suffix for f in future))
