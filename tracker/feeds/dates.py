@@ -64,8 +64,8 @@ _DAY_NAMES = frozenset(
      "sun", "sunday", "mon", "monday", "tue", "tues", "tuesday", "wed", "wednesday",
      "thu", "thur", "thurs", "thursday", "fri", "friday", "sat", "saturday"}
 )  # fmt: skip
-_AM = frozenset({"ص", "صباحا", "صباحاً", "صباحًا", "am", "a.m."})
-_PM = frozenset({"م", "مساء", "مساءا", "مساءً", "ظهرا", "ظهراً", "عصرا", "pm", "p.m."})
+_AM = frozenset({"ص", "صباحا", "صباحاً", "صباحًا", "am", "a.m"})
+_PM = frozenset({"م", "مساء", "مساءا", "مساءً", "ظهرا", "ظهراً", "عصرا", "pm", "p.m"})
 # Zone abbreviations as Arabic sites use them. AST is Arabia Standard Time, not Atlantic.
 _ZONES: dict[str, int] = {
     "z": 0, "ut": 0, "utc": 0, "gmt": 0, "غرينتش": 0, "جرينتش": 0, "غرينيتش": 0,
@@ -79,6 +79,7 @@ _NUMERIC_OFFSET = re.compile(r"(?<![\d:])([+-])(\d{2}):?(\d{2})\b")
 _TIME = re.compile(r"\b(\d{1,2}):(\d{2})(?::(\d{2}))?(?:\.\d+)?")
 _DMY = re.compile(r"\b(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})\b")
 _YMD = re.compile(r"\b(\d{4})[/.-](\d{1,2})[/.-](\d{1,2})\b")
+_AM_PM = re.compile(r"\b[ap]\.?m\b\.?", re.I)
 _TOKEN = re.compile(r"[^\s]+")
 _YEAR_AD = re.compile(r"\b(\d{4})\s?م(?=\s|$)")  # "2025م": the AD marker, not PM
 _ISO = re.compile(r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?(Z|[+-]\d{2}:?\d{2})?$")
@@ -154,8 +155,8 @@ def _read_iso(text: str, tz: tzinfo) -> datetime | None:
 
 
 def _read_rfc822(text: str, tz: tzinfo) -> datetime | None:
-    if not text.isascii() or _GMT_OFFSET.search(text):
-        return None  # "GMT+3": email.utils would drop the "+3"; the token reader keeps it
+    if not text.isascii() or _GMT_OFFSET.search(text) or _AM_PM.search(text):
+        return None  # email.utils would drop the "+3" of "GMT+3" and ignore AM/PM
     parts = text.split()
     if not any(p.lower().strip(",.") in _ENGLISH_MONTHS for p in parts):
         return None
@@ -181,47 +182,53 @@ def _format_offset(minutes: int) -> str:
 
 
 def _read_tokens(text: str, tz: tzinfo) -> datetime | None:
-    """The fallback reader: find a day, a month, a year, a time and a zone anywhere."""
+    """The fallback reader: find a time, a zone, a month, and the day and year nearest it.
+
+    "Nearest the month" matters for pages that print the Hijri date first
+    ("1 ربيع الأول 1447 هـ - 24 أغسطس 2025 م"): the Hijri day and year are skipped.
+    """
     text = _YEAR_AD.sub(r"\1", text.translate(_ALEF).translate(_PUNCT).lower())
     zone: tzinfo | None = None
     if match := _GMT_OFFSET.search(text):
         zone = _fixed(match.group(1), match.group(2), match.group(3))
-        text = text[: match.start()] + " " + text[match.end() :]
-    month: int | None = None
-    if match := _LEVANT_PAIRS.search(text):
-        month = _LEVANT_MONTHS[(match.group(1), match.group(2))]
-        text = text[: match.start()] + " " + text[match.end() :]
+        text = _cut(text, match)
+    if match := _LEVANT_PAIRS.search(text):  # two words: keep its place as one token
+        number = _LEVANT_MONTHS[(match.group(1), match.group(2))]
+        text = f"{text[: match.start()]} #{number} {text[match.end() :]}"
     hour = minute = second = 0
     if match := _TIME.search(text):
         hour, minute, second = int(match.group(1)), int(match.group(2)), int(match.group(3) or 0)
-        text = text[: match.start()] + " " + text[match.end() :]
+        text = _cut(text, match)
     if zone is None and (match := _NUMERIC_OFFSET.search(text)):
         zone = _fixed(match.group(1), match.group(2), match.group(3))
-        text = text[: match.start()] + " " + text[match.end() :]
-    day = year = None
-    if match := _YMD.search(text) or None:
+        text = _cut(text, match)
+    day = month = year = None
+    if match := _YMD.search(text):
         year, month, day = int(match.group(1)), int(match.group(2)), int(match.group(3))
-        text = text[: match.start()] + " " + text[match.end() :]
+        text = _cut(text, match)
     elif match := _DMY.search(text):
         day, month, year = int(match.group(1)), int(match.group(2)), int(match.group(3))
-        text = text[: match.start()] + " " + text[match.end() :]
+        text = _cut(text, match)
     pm: bool | None = None
-    for token in _TOKEN.findall(text):
-        token = token.strip(".-/")
-        if not token or token in _DAY_NAMES:
-            continue
+    month_at = 0
+    days: list[tuple[int, int]] = []
+    years: list[tuple[int, int]] = []
+    tokens = [t.strip(".-/") for t in _TOKEN.findall(text)]
+    for at, token in enumerate(tokens):
         if token in _AM:
             pm = False
         elif token in _PM:
             pm = True
         elif token in _ZONES and zone is None:
             zone = timezone(timedelta(minutes=_ZONES[token]))
-        elif month is None and (token in _ARABIC_MONTHS or token in _ENGLISH_MONTHS):
-            month = _ARABIC_MONTHS.get(token) or _ENGLISH_MONTHS[token]
-        elif token.isdigit() and len(token) == 4 and year is None:
-            year = int(token)
-        elif token.isdigit() and len(token) <= 2 and day is None:
-            day = int(token)
+        elif month is None and (found := _month(token)):
+            month, month_at = found, at
+        elif token.isdigit() and len(token) == 4 and 1970 <= int(token) <= 2100:
+            years.append((at, int(token)))
+        elif token.isdigit() and len(token) <= 2:
+            days.append((at, int(token)))
+    year = year or _nearest(years, month_at)
+    day = day or _nearest(days, month_at)
     if day is None or month is None or year is None:
         return None
     if pm is not None and 1 <= hour <= 12:
@@ -231,3 +238,20 @@ def _read_tokens(text: str, tz: tzinfo) -> datetime | None:
     except ValueError:
         return None
     return local.astimezone(UTC)
+
+
+def _cut(text: str, match: re.Match[str]) -> str:
+    return f"{text[: match.start()]} {text[match.end() :]}"
+
+
+def _month(token: str) -> int | None:
+    if token.startswith("#") and token[1:].isdigit():
+        return int(token[1:])
+    return _ARABIC_MONTHS.get(token) or _ENGLISH_MONTHS.get(token)
+
+
+def _nearest(candidates: list[tuple[int, int]], at: int) -> int | None:
+    """The value whose position is closest to ``at``, the earlier one on a tie."""
+    if not candidates:
+        return None
+    return min(candidates, key=lambda c: (abs(c[0] - at), c[0]))[1]
