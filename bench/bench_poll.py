@@ -17,8 +17,9 @@ CPU time of all its threads and peak memory belong to that phase alone):
 Memory is the growth of the phase process's peak RSS (``ru_maxrss``) from just before the
 phase (interpreter and imports loaded) to its end, and the absolute peak RSS.
 
-``tracker_cycle`` is the one replaceable piece: swap its body for the full pipeline
-(``tracker poll --once`` with the store) and the rest of the script stays as it is.
+``tracker_cycle(urls, memory)`` is the one replaceable piece: swap its body for the full
+pipeline (``tracker poll --once`` with the store, kept in ``memory.work``) and the rest of
+the script stays as it is.
 
 Run: ``.venv/bin/python bench/bench_poll.py [--feeds 500] [--baseline-sample K]``
 """
@@ -126,8 +127,14 @@ def setup_server(server: FeedServer, feeds: int, items: int, latency: float) -> 
 
 @dataclass
 class CycleMemory:
-    """What the cycle remembers between runs; the store will hold this in the full pipeline."""
+    """What the cycle remembers between phases (each phase is a separate process).
 
+    ``states`` are the validators, saved to ``work`` after cold and loaded for warm. A full
+    pipeline version of ``tracker_cycle`` can ignore them and keep its SQLite store in
+    ``work`` (e.g. ``work / "tracker.db"``), which outlives the phase processes.
+    """
+
+    work: Path
     states: dict[str, FetchState] = field(default_factory=dict)
 
 
@@ -201,7 +208,7 @@ def _maxrss_mb() -> float:
 def run_phase(phase: str, work: Path) -> Measure:
     """Run one phase in this (fresh) process; cold and warm read and write the validators."""
     urls: list[str] = json.loads((work / "urls.json").read_text())
-    memory = CycleMemory()
+    memory = CycleMemory(work)
     if phase == "warm":
         saved = json.loads((work / "states.json").read_text())
         memory.states = {url: FetchState(**state) for url, state in saved.items()}
