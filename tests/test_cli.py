@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -12,6 +13,8 @@ import time
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from pathlib import Path
+
+import httpx
 
 from tests.support.feedserver import FeedServer, Item, rss
 
@@ -145,7 +148,13 @@ def _wait_for_alert_then_stop(proc: subprocess.Popen[str]) -> None:
             proc.wait()
 
 
-def _daemon_config(tmp_path: Path, urls: list[str]) -> None:
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _daemon_config(tmp_path: Path, urls: list[str], port: int) -> None:
     feeds = "".join(f'\n[[feeds]]\nurl = "{u}"\ninterval = "1s"\n' for u in urls)
     (tmp_path / "tracker.toml").write_text(f"""
 [database]
@@ -153,6 +162,8 @@ url = "sqlite:///{tmp_path / 'tracker.db'}"
 [scheduler]
 min_interval = "1s"
 tick = "1s"
+[health]
+port = {port}
 [classifier]
 taxonomy = "{REPO / 'config' / 'taxonomy.toml'}"
 entities = "{REPO / 'config' / 'entities.toml'}"
@@ -170,21 +181,27 @@ def _wait(predicate, timeout: float = 20) -> bool:  # type: ignore[no-untyped-de
 
 
 def test_sighup_adds_and_removes_feeds_without_a_restart(tmp_path: Path) -> None:
-    """After SIGHUP with feed B added and feed A removed, B is polled and A no longer is."""
+    """After SIGHUP with feed B added and feed A removed, B is polled and A no longer is;
+    meanwhile /healthz and /metrics answer."""
+    port = _free_port()
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     env.pop("TRACKER_DATABASE_URL", None)
     body = rss([Item(title="خبر للاختبار", link="/n/1", guid="1")])
     with FeedServer() as srv:
         srv.add("/a.xml", body, content_type="application/rss+xml")
         srv.add("/b.xml", body, content_type="application/rss+xml")
-        _daemon_config(tmp_path, [srv.url("/a.xml")])
+        _daemon_config(tmp_path, [srv.url("/a.xml")], port)
         log = (tmp_path / "daemon.log").open("w")
         with subprocess.Popen([sys.executable, "-m", "tracker", "run", "--config",
                                str(tmp_path / "tracker.toml")], cwd=tmp_path, env=env,
                               stdout=log, stderr=subprocess.STDOUT) as proc:
             try:
                 assert _wait(lambda: len(srv.requests_for("/a.xml")) >= 2)
-                _daemon_config(tmp_path, [srv.url("/b.xml")])
+                health = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=5)
+                assert health.status_code == 200 and health.json()["database"] == "ok"
+                metrics = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
+                assert "tracker_polls_total" in metrics
+                _daemon_config(tmp_path, [srv.url("/b.xml")], port)
                 proc.send_signal(signal.SIGHUP)
                 assert _wait(lambda: len(srv.requests_for("/b.xml")) >= 2)
                 time.sleep(1.5)  # one more tick, in case a poll of A was in flight

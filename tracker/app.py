@@ -23,6 +23,7 @@ from tracker.classify import Engine, load_engine
 from tracker.config import Config, check_references
 from tracker.demo import ReplayTransport
 from tracker.feeds.fetch import Fetcher, FetchSettings, build_client
+from tracker.ops.feedhealth import HealthPolicy
 from tracker.pipeline import Pipeline, PipelineSettings
 from tracker.store.db import make_engine, upgrade
 from tracker.store.repo import Store
@@ -44,6 +45,18 @@ def fetch_settings(config: Config) -> FetchSettings:
         max_body_bytes=config.get("fetch", "max_body_bytes"),
         per_host=config.get("fetch", "per_host"),
         user_agent=config.get("fetch", "user_agent"),
+    )
+
+
+def pipeline_settings(config: Config) -> PipelineSettings:
+    return PipelineSettings(
+        max_age=config.get("alerts", "max_age"),
+        max_concurrent_feeds=config.get("scheduler", "max_concurrent_feeds"),
+        lease=config.get("scheduler", "lease"),
+        min_interval=config.get("scheduler", "min_interval"),
+        max_interval=config.get("scheduler", "max_interval"),
+        health=HealthPolicy(failures=config.get("health", "feed_failures")),
+        admins=tuple(config.get("telegram", "admins")),
     )
 
 
@@ -89,8 +102,7 @@ async def open_app(
         store, classifier,
         lambda url: fetchers["replay" if url.startswith("replay://") else "http"],
         config.watchlists, clock,
-        PipelineSettings(max_age=config.get("alerts", "max_age"),
-                         max_concurrent_feeds=config.get("scheduler", "max_concurrent_feeds")),
+        pipeline_settings(config),
         owner,
         serialise_writes=store.engine.dialect.name == "sqlite",
     )

@@ -106,6 +106,12 @@ def _string_list(value: Any) -> tuple[str, ...]:
     return tuple(str(v) for v in value)
 
 
+def _port(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= 65535:
+        raise _Invalid(f"expected a port from 1 to 65535, got {value!r}")
+    return value
+
+
 def _weekday(value: Any) -> int:
     days = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
     if isinstance(value, str) and value[:3].lower() in days:
@@ -176,6 +182,21 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("logging", "level", "INFO", "log level",
             _choice("DEBUG", "INFO", "WARNING", "ERROR")),
     Setting("logging", "format", "text", "text (readable) or json", _choice("text", "json")),
+    Setting("health", "enabled", True, "serve /healthz and /metrics", _bool),
+    Setting("health", "host", "127.0.0.1",
+            "address of /healthz and /metrics; 0.0.0.0 in a container scraped from outside",
+            _string),
+    Setting("health", "port", 9464, "port of /healthz and /metrics", _port),
+    Setting("health", "max_cycle_age", "10m",
+            "/healthz reports the scheduler stalled, and the systemd watchdog stops pinging, "
+            "when no poll cycle finished for this long", _duration),
+    Setting("health", "feed_failures", 3,
+            "consecutive failed polls before a feed is reported failing", _positive_int),
+    Setting("scheduler", "lease", "10m",
+            "how long a process holds a claimed feed or message before others may take it",
+            _duration),
+    Setting("scheduler", "max_interval", "6h",
+            "longest interval adaptive polling may stretch a quiet feed to", _duration),
     Setting("demo", "replay_over", "3m",
             "replay:// feeds reveal their items evenly over this period", _duration),
 )

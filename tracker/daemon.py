@@ -4,9 +4,12 @@ The schedule is a timer plus a query (as in miniflux): every ``tick`` the poll j
 feeds whose ``next_poll_at`` has come, so each feed is polled at its own interval (and
 backoff), restarts lose nothing, and several processes can share the feeds. A second job
 drains the outbox. SIGHUP reloads the config files (feeds and watchlists added or removed
-without a restart). SIGINT and SIGTERM stop both: the running cycle may finish within
-``grace`` seconds, then everything closes; every ingest is one transaction, so an interrupted
-feed is simply polled again next time.
+without a restart). SIGINT and SIGTERM stop everything: the running cycle may finish within
+``grace`` seconds, the outbox is flushed once more, then clients close; every ingest is one
+transaction, so an interrupted feed is simply polled again next time.
+
+Alongside run the health server (``/healthz``, ``/metrics``) and, under systemd, the
+READY/STOPPING notices and the watchdog (:mod:`tracker.ops.runtime`).
 """
 
 from __future__ import annotations
@@ -20,9 +23,15 @@ from typing import TextIO
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+import tracker
 from tracker.alerts.outbox import drain
-from tracker.app import App, open_app
-from tracker.config import Config
+from tracker.app import App, load_classifier, open_app
+from tracker.config import Config, load_config
+from tracker.errors import TrackerError
+from tracker.ops.instrument import MeteredNotifier, observe_cycle, observe_drain
+from tracker.ops.metrics import Metrics
+from tracker.ops.probes import sql_ping
+from tracker.ops.runtime import Operations, OpsSettings
 
 log = logging.getLogger(__name__)
 
@@ -34,14 +43,17 @@ def utc_now() -> datetime:
 class Daemon:
     """Owns the scheduler and its jobs for one process."""
 
-    def __init__(self, app: App, tick: float, outbox_interval: float) -> None:
+    def __init__(self, app: App, tick: float, outbox_interval: float,
+                 metrics: Metrics | None = None) -> None:
         self.app = app
         self.tick = tick
         self.outbox_interval = outbox_interval
+        self.metrics = metrics or Metrics(version=tracker.__version__)
         self.scheduler = AsyncIOScheduler(timezone=UTC)
         self._running: set[asyncio.Task[object]] = set()
         self.cycles = 0
         self.last_cycle_at: datetime | None = None
+        self.on_reload: Callable[[Config], None] | None = None
 
     def _spawn(self, job: Callable[[], Awaitable[None]]) -> Callable[[], Awaitable[None]]:
         async def run() -> None:
@@ -60,6 +72,7 @@ class Daemon:
         report = await self.app.pipeline.run_cycle()
         self.cycles += 1
         self.last_cycle_at = utc_now()
+        observe_cycle(self.metrics, report, self.last_cycle_at)
         if report.feeds:
             log.info("cycle_done", extra={"feeds": len(report.feeds),
                                           "new_items": report.total("new_items"),
@@ -70,17 +83,17 @@ class Daemon:
             await self.send()
 
     async def send(self) -> None:
-        await drain(self.app.store, self.app.notifier, utc_now, self.app.owner)
+        result = await drain(self.app.store, self.app.notifier, utc_now, self.app.owner,
+                             lease=self.app.pipeline.settings.lease)
+        observe_drain(self.metrics, result)
+        counts = await asyncio.to_thread(self.app.store.outbox_counts)
+        self.metrics.set_outbox_depth(counts.get("pending", 0))
 
     def reload(self) -> None:
         """SIGHUP: re-read the config files; feeds and watchlists change without a restart.
 
         A config that does not load is logged and ignored: the daemon keeps the old one.
         """
-        from tracker.app import load_classifier
-        from tracker.config import load_config
-        from tracker.errors import TrackerError
-
         try:
             config = load_config(self.app.config.path)
             load_classifier(config)  # validates watchlist references
@@ -90,6 +103,8 @@ class Daemon:
             return
         self.app.config = config
         self.app.pipeline.watchlists = tuple(config.watchlists)
+        if self.on_reload is not None:
+            self.on_reload(config)
         log.info("config_reloaded", extra={"feeds": len(config.feeds),
                                            "watchlists": len(config.watchlists)})
 
@@ -113,6 +128,11 @@ class Daemon:
                 await asyncio.wait(pending, timeout=2)
 
 
+def ops_settings(config: Config) -> OpsSettings:
+    return OpsSettings(config.get("health", "enabled"), config.get("health", "host"),
+                       config.get("health", "port"), config.get("health", "max_cycle_age"))
+
+
 async def run_daemon(config: Config, out: TextIO, *, grace: float = 5.0,
                      ready: Callable[[Daemon], None] | None = None) -> None:
     """Run until SIGINT or SIGTERM."""
@@ -120,19 +140,33 @@ async def run_daemon(config: Config, out: TextIO, *, grace: float = 5.0,
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
+    metrics = Metrics(version=tracker.__version__)
     try:
         async with open_app(config, utc_now, out) as app:
+            app.notifier = MeteredNotifier(app.notifier, metrics, utc_now)
             outbox_every = config.get("scheduler", "outbox_interval").total_seconds()
             tick = config.get("scheduler", "tick").total_seconds()
-            daemon = Daemon(app, tick=tick, outbox_interval=outbox_every)
+            daemon = Daemon(app, tick=tick, outbox_interval=outbox_every, metrics=metrics)
             daemon.start()
-            loop.add_signal_handler(signal.SIGHUP, daemon.reload)
+            ops = Operations(ops_settings(config), metrics, tracker.__version__)
+            await ops.start(check_database=sql_ping(app.store.engine),
+                            scheduler_running=lambda: bool(daemon.scheduler.running),
+                            last_cycle_at=lambda: daemon.last_cycle_at,
+                            status=f"polling {len(config.feeds)} feeds")
+
+            def reload() -> None:
+                ops.reloading()
+                daemon.reload()
+                ops.reloaded(f"polling {len(daemon.app.config.feeds)} feeds")
+
+            loop.add_signal_handler(signal.SIGHUP, reload)
             log.info("daemon_started", extra={"feeds": len(config.feeds), "owner": app.owner,
                                               "database": app.store.engine.url.render_as_string()})
             if ready is not None:
                 ready(daemon)
             await stop.wait()
             log.info("daemon_stopping", extra={"grace_seconds": grace})
+            await ops.stop("stopping")
             await daemon.stop(grace)
             await daemon.send()
     finally:

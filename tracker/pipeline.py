@@ -28,6 +28,8 @@ from tracker.feeds.parse import parse_feed
 from tracker.feeds.schedule import next_poll_at
 from tracker.model import Article, DetectedEvent, ParsedFeed, TimelineEvent, Watchlist
 from tracker.neardup import NearDuplicates
+from tracker.ops.feedhealth import FeedState, Health, HealthPolicy, adaptive_interval, assess
+from tracker.ops.feedhealth import transition as health_transition
 from tracker.store.repo import FeedView, Store, StoredItem, Subscription, Tx
 from tracker.timeline import event_time, find_same, follow_up_of, window
 
@@ -52,6 +54,7 @@ class FeedReport:
     alerts: int = 0
     error: str | None = None
     error_kind: str | None = None
+    event_types: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -71,7 +74,10 @@ class PipelineSettings:
     max_age: timedelta = timedelta(hours=48)
     max_concurrent_feeds: int = 50
     lease: timedelta = timedelta(minutes=10)
-    max_backoff: timedelta = timedelta(hours=6)
+    min_interval: timedelta = timedelta(minutes=2)
+    max_interval: timedelta = timedelta(hours=6)
+    health: HealthPolicy = field(default_factory=HealthPolicy)
+    admins: tuple[str, ...] = ()  # chats told when a feed starts failing or recovers
 
 
 class Pipeline:
@@ -161,18 +167,43 @@ class Pipeline:
         nxt = next_poll_at(now, feed.interval, feed.consecutive_failures + 1, retry_after,
                            None, self.rng.random())
         with self.store.tx() as tx:
-            tx.record_failure(feed.id, now=now, next_poll_at=nxt, kind=exc.kind,
-                              message=str(exc))
+            failures = tx.record_failure(feed.id, now=now, next_poll_at=nxt, kind=exc.kind,
+                                         message=str(exc))
+            self._check_health(tx, feed, now, FeedState(
+                consecutive_failures=failures, last_success_at=feed.last_success_at,
+                last_new_item_at=feed.last_new_item_at,
+                pub_times=tx.recent_pub_times(feed.id), watched_since=feed.created_at),
+                detail=str(exc))
         log.warning("feed_failed", extra={"feed_url": feed.url, "error_kind": exc.kind,
                                            "error": str(exc), "next_poll_at": nxt.isoformat()})
 
     # --- ingest (one transaction) --------------------------------------------------------
+    def _check_health(self, tx: Tx, feed: FeedView, now: datetime, state: FeedState,
+                      detail: str = "") -> None:
+        """Tell the operator once when a feed starts failing or goes stale, once when it
+        recovers; the last verdict told is kept on the feed row, so restarts and other
+        processes do not repeat it."""
+        verdict = assess(state, now, self.settings.health)
+        previous = Health(feed.health) if feed.health else None
+        notice = health_transition(previous, verdict.health)
+        if verdict.health == previous:
+            return
+        tx.set_health(feed.id, verdict.health.value, "; ".join(verdict.reasons))
+        if notice is None:
+            return
+        reasons = "; ".join(verdict.reasons) or "polling normally again"
+        text = f"feed {notice.value.replace('_', ' ')}: {feed.name} <{feed.url}> — {reasons}"
+        if detail and notice.value == "became_failing":
+            text += f" (last error: {detail[:300]})"
+        log.warning("feed_health", extra={"feed_url": feed.url, "transition": notice.value,
+                                          "reasons": reasons})
+        for chat in self.settings.admins:
+            tx.enqueue_notice(chat, text, now)
+
     def _ingest(
         self, feed: FeedView, result: FetchResult, parsed: ParsedFeed | None, report: FeedReport
     ) -> None:
         now = self.clock()
-        nxt = next_poll_at(now, feed.interval, 0, None, result.max_age_seconds,
-                           self.rng.random())
         with self.store.tx() as tx:
             if parsed is None:
                 report.status = "not_modified"
@@ -194,15 +225,25 @@ class Pipeline:
                 self.near.add(item.id, text, item.first_seen)
                 for ev in events:
                     report.events += 1
+                    report.event_types.append(ev.type)
                     event_id = self._place(tx, item, ev, now, linked)
                     if not (fresh and alertable(ev)):
                         continue
                     if subscribers is None:
                         subscribers = [s for s in tx.subscriptions() if s.mode == "instant"]
                     report.alerts += self._enqueue(tx, event_id, ev, subscribers, now)
+            pub_times = tx.recent_pub_times(feed.id)
+            interval = adaptive_interval(pub_times, self.settings.min_interval,
+                                         self.settings.max_interval, feed.interval, now=now)
+            nxt = next_poll_at(now, interval, 0, None, result.max_age_seconds,
+                               self.rng.random())
             tx.record_fetch(feed.id, now=now, next_poll_at=nxt, etag=result.etag,
                             last_modified=result.last_modified, final_url=result.final_url,
                             new_items=len(items))
+            self._check_health(tx, feed, now, FeedState(
+                consecutive_failures=0, last_success_at=now,
+                last_new_item_at=now if items else feed.last_new_item_at,
+                pub_times=pub_times, watched_since=feed.created_at))
 
     def _refresh_near(self, tx: Tx, now: datetime) -> None:
         """Bring the near-duplicate index up to date with items stored by any process."""

@@ -18,7 +18,7 @@ class ConsoleNotifier:
 
     async def deliver(self, message: OutboxMessage) -> str | None:
         if message.event is None:
-            body = f"[{message.kind}]"
+            body = message.payload or f"[{message.kind}]"
         else:
             body = alert_text(message.event, message.sources, self.labels, self.lang)
         head = f"── alert → {message.chat_id}" + (

@@ -61,6 +61,9 @@ class FeedView:
     last_error: str | None
     last_success_at: datetime | None
     active: bool
+    created_at: datetime | None = None
+    last_new_item_at: datetime | None = None
+    health: str | None = None
 
 
 @dataclass(frozen=True)
@@ -87,6 +90,7 @@ class OutboxMessage:
     event: TimelineEvent | None
     sources: tuple[SourceView, ...]
     message_id: str | None
+    payload: str | None = None  # the text of a notice (kind "notice")
 
 
 @dataclass(frozen=True)
@@ -106,7 +110,8 @@ def _feed_view(row: FeedRow) -> FeedView:
         timezone=row.timezone, etag=row.etag, last_modified=row.last_modified,
         consecutive_failures=row.consecutive_failures, fetch_count=row.fetch_count,
         next_poll_at=row.next_poll_at, last_error=row.last_error,
-        last_success_at=row.last_success_at, active=row.active,
+        last_success_at=row.last_success_at, active=row.active, created_at=row.created_at,
+        last_new_item_at=row.last_new_item_at, health=row.health,
     )
 
 
@@ -169,6 +174,24 @@ class Tx:
         row.lease_owner = row.lease_expires = None
         self.session.add(row)
         return row.consecutive_failures
+
+    def recent_pub_times(self, feed_id: int, n: int = 20) -> tuple[datetime, ...]:
+        """Publication times of the feed's ``n`` newest dated items."""
+        rows = self.session.exec(
+            select(ItemRow.published).where(ItemRow.feed_id == feed_id,
+                                             col(ItemRow.published).is_not(None))
+            .order_by(col(ItemRow.published).desc()).limit(n)
+        ).all()
+        return tuple(r for r in rows if r is not None)
+
+    def set_health(self, feed_id: int, health: str, reasons: str) -> None:
+        self.session.execute(update(FeedRow).where(col(FeedRow.id) == feed_id)
+                             .values(health=health, health_reasons=reasons[:2000]))
+
+    def enqueue_notice(self, chat_id: str, text: str, now: datetime) -> None:
+        """Queue an operator notice (not tied to an event)."""
+        self.session.add(OutboxRow(event_id=None, chat_id=chat_id, kind="notice",
+                                   payload=text, next_attempt_at=now, created_at=now))
 
     # --- items ------------------------------------------------------------------------
     def insert_items(
@@ -479,7 +502,7 @@ class Store:
                 out.append(OutboxMessage(id=r.id, chat_id=r.chat_id, kind=r.kind,
                                          watchlist=r.watchlist, attempts=r.attempts,
                                          event=event, sources=sources,
-                                         message_id=r.message_id))
+                                         message_id=r.message_id, payload=r.payload))
             return out
 
     @staticmethod

@@ -62,6 +62,8 @@ class FeedRow(SQLModel, table=True):
     lease_owner: str | None = None
     lease_expires: datetime | None = Field(default=None, sa_column=_utc())
     created_at: datetime = Field(sa_column=_utc(nullable=False))
+    health: str | None = None  # healthy | failing | stale (the last verdict told)
+    health_reasons: str | None = None
 
 
 class ItemRow(SQLModel, table=True):
@@ -168,6 +170,7 @@ class OutboxRow(SQLModel, table=True):
     last_error: str | None = None
     message_id: str | None = None
     sent_source_count: int = 0
+    payload: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     created_at: datetime = Field(sa_column=_utc(nullable=False))
     sent_at: datetime | None = Field(default=None, sa_column=_utc())
 
