@@ -1,0 +1,64 @@
+"""Digests: the pure text, and the job that queues them once per period."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from tests.conftest import Clock
+from tests.support.botapi import parse_html
+from tests.telegram.helpers import FakeLabels, make_event
+from tracker.model import EventDate, TimelineEvent
+from tracker.store.repo import Store
+from tracker.store.subscribers import add_rule, subscribe, update_subscriber
+from tracker.telegram.digest import build_digest, queue_digests
+from tracker.telegram.handlers import parse_period
+
+
+def _event(i: int, headline: str, sources: int = 1) -> TimelineEvent:
+    when = datetime(2025, 8, 20 + i, tzinfo=UTC)
+    return TimelineEvent(id=i, type="chip_launch", headline=headline, entities=(),
+                         event_date=EventDate(f"2025-08-{20 + i}", "day"), sort_date=when,
+                         status="reported", first_seen=when, first_outlet="x",
+                         source_count=sources, alerted=True, evidence=())
+
+
+def test_digest_lists_events_oldest_first_as_valid_html(labels: FakeLabels) -> None:
+    """A digest lists each event with its type, date and outlets; feed text stays text."""
+    text = build_digest([_event(2, "ثانية <b>&"), _event(1, "أولى Nvidia", sources=3)],
+                        labels, "ar", period="weekly")
+    shown = parse_html(text)
+    assert shown.index("أولى") < shown.index("ثانية")
+    assert "ملخص الأسبوع" in shown and "(3 مصادر)" in shown
+    assert "ثانية <\u2066b\u2069>&" in shown
+    assert "\u2066Nvidia\u2069" in shown
+
+
+def test_empty_digest_says_so_in_english(labels: FakeLabels) -> None:
+    """With no events, the digest says nothing is new, in the reader's language."""
+    assert "Nothing new" in build_digest([], labels, "en")
+
+
+def test_digests_are_queued_once_per_period_for_watchers_only(
+    store: Store, clock: Clock
+) -> None:
+    """Only daily subscribers with matching events get a row, and only once a day."""
+    for chat, mode in (("1", "daily"), ("2", "daily"), ("3", "instant"), ("4", "daily")):
+        subscribe(store, chat, "ar", clock())
+        update_subscriber(store, chat, mode=mode)
+    add_rule(store, "1", "entity", "nvidia")
+    add_rule(store, "2", "entity", "huawei")  # no huawei event: no digest
+    add_rule(store, "3", "entity", "nvidia")  # instant: no digest
+    make_event(store, clock)
+    clock.advance(hours=1)
+    assert queue_digests(store, clock(), "daily") == 1
+    assert queue_digests(store, clock(), "daily") == 0
+    clock.advance(days=1)
+    assert queue_digests(store, clock(), "daily") == 0  # nothing new since yesterday
+
+
+def test_mute_periods_parse() -> None:
+    """/mute accepts minutes, hours, days and weeks; nonsense is refused."""
+    assert parse_period("2h") is not None and parse_period("2h").total_seconds() == 7200
+    assert parse_period("1d").total_seconds() == 86400  # type: ignore[union-attr]
+    assert parse_period("30m").total_seconds() == 1800  # type: ignore[union-attr]
+    assert parse_period("abc") is None and parse_period("0h") is None
