@@ -236,7 +236,7 @@ class Engine:
         """
         if not _STATE_LABELS.intersection(rule.actor):
             return True
-        trigger = min(h.token for h in triggers)
+        trigger = triggers[0].token  # the hit of the rule's first requirement: its verb
         states = [h for h in clause_hits if h.kind == ENTITY and h.name in self._states
                   and (abs(h.token - trigger) <= 3 or abs(h.last_token - trigger) <= 3)
                   and self._may_be_subject(h, tokens)]
