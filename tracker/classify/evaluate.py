@@ -4,10 +4,11 @@ For each item the predicted set is the types of its events whose status is not `
 gold set is its ``labels`` (``["none"]`` means empty). Labels describe what the excerpt's own
 sentences say ("not the rest of the article"), so a headline that differs from the text is
 context: it still lends entities to the text, but events found only in it are not predictions
-(``title_events=True`` counts them too). A headline repeated as the text is the text. Per type we count true positives, false
-positives and false negatives over items and derive precision, recall and F1 (0 when
-undefined); macro-F1 is the mean F1 over the scored types (by default the eight shipped
-types). Every item whose sets differ is listed as an error.
+(``title_events=True`` counts them too). A headline repeated as the text is the text.
+
+Per type we count true positives, false positives and false negatives over items and derive
+precision, recall and F1 (0 when undefined); macro-F1 is the mean F1 over the scored types
+(by default the eight shipped types). Every item whose sets differ is listed as an error.
 """
 
 from __future__ import annotations
