@@ -212,6 +212,45 @@ def timeline(
 
 
 @app.command()
+def export(
+    week: Annotated[str | None, typer.Option(
+        help="ISO week YYYY-Www (default: the last complete week in scheduler.timezone)")] = None,
+    fmt: Annotated[str, typer.Option("--format", "-f",
+                                     help="md, html, csv, json, ics or timelinejs")] = "md",
+    output: Annotated[Path | None, typer.Option("-o", "--output",
+                                                help="file to write (default: stdout)")] = None,
+    config: ConfigOption = None,
+) -> None:
+    """Export one week of the timeline as Markdown, HTML, CSV, JSON, iCalendar or TimelineJS."""
+    from tracker.app import load_classifier, open_store
+    from tracker.export import FORMATS, last_complete_week, render_export, week_bounds
+
+    if fmt not in FORMATS:
+        raise typer.BadParameter(f"unknown format {fmt!r}; choose from {', '.join(FORMATS)}",
+                                 param_hint="--format")
+    cfg = _config(config)
+    tz = cfg.get("scheduler", "timezone")
+    now = _utc_now()
+    week = week or last_complete_week(now, tz)
+    try:
+        start, end = week_bounds(week, tz)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--week") from exc
+    labels = load_classifier(cfg)
+    store = open_store(cfg)
+    entries = store.timeline(since=start, until=end, limit=None, newest_first=False)
+    store.engine.dispose()
+    data = render_export(fmt, entries, week=week, tz=tz, labels=labels, generated_at=now)
+    if output is None:
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+    else:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_bytes(data)
+        _err().print(f"{week}: {len(entries)} events → {output} ({len(data):,} bytes)")
+
+
+@app.command()
 def backtest(
     since: Annotated[str, typer.Option(help="replay items first seen this long ago")] = "30d",
     watchlist: Annotated[str | None, typer.Option(help="only this config watchlist")] = None,

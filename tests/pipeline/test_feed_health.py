@@ -16,7 +16,7 @@ async def test_failing_feed_is_reported_once_and_again_when_it_recovers(
         srv.add("/f.xml", good, content_type="application/rss+xml")
         cfg = make_config(sqlite_url, [{"url": srv.url("/f.xml"), "name": "خلاصة"}],
                           telegram={"admins": ["admin-chat"]}, health={"feed_failures": 3})
-        async with running(cfg, clock) as (app, out):
+        async with running(cfg, clock) as (app, _):
             await app.pipeline.run_cycle(all_feeds=True)
             srv.add("/f.xml", b"down", status=500)
             notices_after = []

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
+import os
+import subprocess
+import sys
 from datetime import timedelta
 from email.utils import format_datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from tests.conftest import Clock
-from tests.pipeline.helpers import make_config, running
+from tests.pipeline.helpers import REPO, make_config, running
 from tests.support.feedserver import FeedServer, Item, rss
 from tracker.backtest import backtest
 from tracker.model import Watchlist
@@ -77,3 +84,38 @@ async def test_backtest_shows_what_a_rule_change_would_do(sqlite_url: str, clock
                            [Watchlist("h", entities=frozenset({"huawei"}), chats=("x",))],
                            timedelta(hours=48))
     assert only_huawei.alerts_after == 1
+
+
+def test_export_command_writes_the_week_in_every_format(tmp_path: Path, clock: Clock) -> None:
+    """`tracker export --week … -f FMT -o FILE` writes that week's events in each format."""
+    db = tmp_path / "t.db"
+
+    async def populate() -> None:
+        with FeedServer() as srv:
+            await _populate(srv, srv.url("/f.xml"), clock)
+            cfg = make_config(f"sqlite:///{db}", [{"url": srv.url("/f.xml")}])
+            async with running(cfg, clock) as (app, _):
+                await app.pipeline.run_cycle(all_feeds=True)
+
+    asyncio.run(populate())
+    conf = tmp_path / "tracker.toml"
+    conf.write_text(f'[database]\nurl = "sqlite:///{db}"\n[classifier]\n'
+                    f'taxonomy = "{REPO / "config" / "taxonomy.toml"}"\n'
+                    f'entities = "{REPO / "config" / "entities.toml"}"\n', encoding="utf-8")
+    week = clock().astimezone(ZoneInfo("Asia/Riyadh")).strftime("%G-W%V")
+    for fmt in ("md", "html", "csv", "json", "ics", "timelinejs"):
+        out = tmp_path / f"week.{fmt}"
+        proc = subprocess.run(
+            [sys.executable, "-m", "tracker", "export", "--config", str(conf), "--week", week,
+             "--format", fmt, "-o", str(out)], capture_output=True, text=True, timeout=60,
+            cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(REPO)})
+        assert proc.returncode == 0, proc.stderr
+        text = out.read_bytes().decode("utf-8-sig")
+        if fmt != "ics":  # iCalendar folds long lines
+            assert "هواوي تبدأ الإنتاج الضخم" in text, fmt
+    data = json.loads((tmp_path / "week.json").read_text(encoding="utf-8"))
+    assert len(data["events"]) >= 2
+    bad = subprocess.run([sys.executable, "-m", "tracker", "export", "--config", str(conf),
+                          "--week", "2025-W99"], capture_output=True, text=True, timeout=60,
+                         env={**os.environ, "PYTHONPATH": str(REPO)})
+    assert bad.returncode == 2 and "2025-W99" in bad.stderr

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from sqlalchemy import ColumnElement, func, or_, update
@@ -270,6 +270,10 @@ class Tx:
         self, ev: DetectedEvent, *, headline: str, sort_date: datetime, now: datetime,
         outlet: str, follow_up_of: int | None = None,
     ) -> int:
+        first: dict[str, EntityRef] = {}
+        for e in ev.entities:
+            first.setdefault(e.id, e)  # an entity once, with its first (most telling) role
+        ev = replace(ev, entities=tuple(first.values()))
         row = EventRow(
             type=ev.type, headline=headline,
             event_date=ev.event_date.value if ev.event_date else None,
