@@ -26,6 +26,8 @@ app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Tracks the US–China AI-chip race in Arabic news feeds.")
 db_app = typer.Typer(no_args_is_help=True, help="Database schema.")
 app.add_typer(db_app, name="db")
+feeds_app = typer.Typer(no_args_is_help=True, help="Feed lists: OPML import/export, testing.")
+app.add_typer(feeds_app, name="feeds")
 
 ConfigOption = Annotated[
     Path | None,
@@ -96,6 +98,98 @@ def db_upgrade(config: ConfigOption = None) -> None:
     upgrade(engine)
     Console().print(f"database {engine.url.render_as_string()}: revision {before or 'none'}"
                     f" → {current_revision(engine)}")
+
+
+@feeds_app.command("import")
+def feeds_import(
+    file: Annotated[Path, typer.Argument(help="an OPML file")],
+    write: Annotated[bool, typer.Option("--write", help="append the feeds to the config file")]
+    = False,
+    config: ConfigOption = None,
+) -> None:
+    """Read feeds from OPML; print them as [[feeds]] entries, or append them with --write."""
+    from tracker.ops.opml import feeds_toml, read_opml
+
+    cfg = _config(config)
+    try:
+        data = file.read_bytes()
+    except OSError as exc:
+        raise ConfigError(str(file), "", f"cannot read: {exc}") from exc
+    found = read_opml(data, str(file))
+    block = feeds_toml(found, existing=[f.url for f in cfg.feeds])
+    new = block.count("[[feeds]]")
+    if not write:
+        sys.stdout.write(block)
+        _err().print(f"{len(found)} feeds in {file}, {new} not yet in {cfg.path}")
+        return
+    original = cfg.path.read_text(encoding="utf-8")
+    cfg.path.write_text(original.rstrip("\n") + "\n\n" + block, encoding="utf-8")
+    try:
+        load_config(cfg.path)
+    except ConfigError:
+        cfg.path.write_text(original, encoding="utf-8")
+        raise
+    _err().print(f"added {new} feeds to {cfg.path} (send SIGHUP to a running daemon)")
+
+
+@feeds_app.command("export")
+def feeds_export(
+    output: Annotated[Path | None, typer.Option("-o", "--output", help="file (default stdout)")]
+    = None,
+    title: Annotated[str, typer.Option(help="the OPML title")] = "tracker feeds",
+    config: ConfigOption = None,
+) -> None:
+    """Write the configured feeds as OPML."""
+    from tracker.ops.opml import write_opml
+
+    cfg = _config(config)
+    data = write_opml(cfg.feeds, title, created=_utc_now())
+    if output is None:
+        sys.stdout.buffer.write(data)
+    else:
+        output.write_bytes(data)
+
+
+@feeds_app.command("test")
+def feeds_test(
+    url: Annotated[str, typer.Argument(help="the feed URL")],
+    timezone: Annotated[str | None, typer.Option(help="time zone for naive dates")] = None,
+    config: ConfigOption = None,
+) -> None:
+    """Fetch one feed and show what tracker makes of every item; stores nothing."""
+    cfg = _config(config)
+    asyncio.run(_feeds_test(cfg, url, timezone))
+
+
+async def _feeds_test(cfg: Config, url: str, timezone: str | None) -> None:
+    from tracker.app import fetch_settings, load_classifier
+    from tracker.classify.report import render_report
+    from tracker.feeds.fetch import Fetcher, build_client
+    from tracker.feeds.poll import fetch_and_parse
+    from tracker.model import Article
+
+    engine = load_classifier(cfg)
+    settings = fetch_settings(cfg)
+    out = Console()
+    async with build_client(settings) as client:
+        polled = await fetch_and_parse(Fetcher(client, settings), url, None, now=_utc_now(),
+                                       feed_timezone=timezone)
+    fetch, feed = polled.fetch, polled.feed
+    out.print(f"HTTP {fetch.http_status} from {fetch.final_url} · {len(fetch.body):,} bytes · "
+              f"{fetch.content_type or 'no content type'} · ETag {fetch.etag or '—'}",
+              highlight=False)
+    if feed is None:
+        out.print("not modified / empty body")
+        return
+    out.print(f"[bold]{feed.title}[/bold] — {len(feed.entries)} items"
+              + (f" · warning: {feed.warning}" if feed.warning else ""), highlight=False)
+    for e in feed.entries:
+        when = e.published.isoformat() if e.published else "—"
+        out.rule()
+        out.print(f"{e.title}\n  key: {e.key}\n  link: {e.link}\n  published (UTC): {when}"
+                  f" [{e.date_status}]", highlight=False, markup=False)
+        article = Article(e.title, e.content or e.summary, e.published or _utc_now())
+        out.print(render_report(article, engine.classify(article)))
 
 
 @app.command()

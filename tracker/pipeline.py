@@ -24,7 +24,7 @@ from typing import Any, Protocol
 from tracker.alerts.match import alertable, is_fresh, match_subscribers, match_watchlists
 from tracker.errors import FeedError, StoreError
 from tracker.feeds.fetch import Fetcher, FetchResult, FetchState
-from tracker.feeds.parse import parse_feed
+from tracker.feeds.poll import fetch_and_parse
 from tracker.feeds.schedule import next_poll_at
 from tracker.model import Article, DetectedEvent, ParsedFeed, TimelineEvent, Watchlist
 from tracker.neardup import NearDuplicates
@@ -134,14 +134,10 @@ class Pipeline:
         """Fetch, parse and ingest one feed; a failure is recorded, never raised."""
         report = FeedReport(feed_id=feed.id, name=feed.name, url=feed.url)
         try:
-            result = await self.fetcher_for(feed.url).fetch(
-                feed.url, FetchState(feed.etag, feed.last_modified))
-            parsed: ParsedFeed | None = None
-            if not result.not_modified:
-                parsed = await asyncio.to_thread(
-                    parse_feed, result.body, content_type=result.content_type,
-                    final_url=result.final_url, now=self.clock(), feed_timezone=feed.timezone)
-            await self._locked(self._ingest, feed, result, parsed, report)
+            polled = await fetch_and_parse(
+                self.fetcher_for(feed.url), feed.url, FetchState(feed.etag, feed.last_modified),
+                now=self.clock(), feed_timezone=feed.timezone)
+            await self._locked(self._ingest, feed, polled.fetch, polled.feed, report)
         except FeedError as exc:
             report.status, report.error, report.error_kind = "error", str(exc), exc.kind
             await self._locked(self._record_failure, feed, exc)
