@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import bisect
 from collections.abc import Mapping, Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from types import MappingProxyType
 
 from tracker.classify.gazetteer import Gazetteer
@@ -34,7 +34,8 @@ from tracker.classify.sentences import (
     split_sentences,
 )
 from tracker.classify.status import Cues, decide, recap_cue, third_party
-from tracker.classify.temporal import find_dates
+from tracker.classify.temporal import TIME_HINT as _TIME_HINT
+from tracker.classify.temporal import FoundDate, find_dates
 from tracker.model import Article, DetectedEvent, EntityRef, EventDate
 from tracker.text.normalize import match_key
 
@@ -60,6 +61,12 @@ class Engine:
             tuple(frozenset(req.groups) for req in r.require if not req.labels)
             for r in self._rules
         )
+        self._trigger_masks = tuple(
+            tuple(self._matcher.mask(group_set) for group_set in sets)
+            for sets in self._trigger_sets
+        )
+        self._pattern_mask = self._matcher.mask(self._matcher.pattern_groups)
+        self._bit = self._matcher.bit
         self._labels = {e.id: e.labels for e in gazetteer.entities.values()}
         self._states = frozenset(e.id for e in gazetteer.entities.values()
                                  if e.kind in _STATE_KINDS)
@@ -95,14 +102,13 @@ class Engine:
         raw, groups = self._matcher.scan(scan)
         pattern_raw: list[Raw] | None = None
         rules: list[int] = []
-        for index, sets in enumerate(self._trigger_sets):
-            missing = [s for s in sets if s.isdisjoint(groups)]
-            if missing and pattern_raw is None and all(
-                not s.isdisjoint(self._matcher.pattern_groups) for s in missing
-            ):
+        for index, masks in enumerate(self._trigger_masks):
+            missing = [m for m in masks if not m & groups]
+            if missing and pattern_raw is None and all(m & self._pattern_mask for m in missing):
                 pattern_raw = self._matcher.patterns(key)
-                groups |= {name for _s, _e, kind, name, _f in pattern_raw if kind == LEXICON}
-                missing = [s for s in missing if s.isdisjoint(groups)]
+                groups |= self._matcher.mask(
+                    name for _s, _e, kind, name, _f in pattern_raw if kind == LEXICON)
+                missing = [m for m in missing if not m & groups]
             if not missing:
                 rules.append(index)
         if not rules:
@@ -121,9 +127,12 @@ class Engine:
                 if hits[i].start >= s_start:
                     sentence_hits.append(hits[i])
                 i += 1
-            found = {h.name for h in sentence_hits if h.kind == LEXICON}
+            found = 0
+            for h in sentence_hits:
+                if h.kind == LEXICON:
+                    found |= self._bit[h.name]
             candidates = [self._rules[r] for r in rules
-                          if all(not s.isdisjoint(found) for s in self._trigger_sets[r])]
+                          if all(m & found for m in self._trigger_masks[r])]
             if candidates:
                 sentence = _Sentence(key, s_start, s_end, bisect.bisect_left(starts, s_start),
                                      tokens, starts, display[n] if aligned else None)
@@ -262,8 +271,7 @@ class Engine:
             cues = self._without_target_denials(rule, cues, sent)
         status = decide(cues, trigger, clause_start_tok, any(h.future for h in triggers))
         clause_end = bounds[clause + 1] if clause + 1 < len(bounds) else sent.end
-        dates = find_dates(key[bounds[clause]:clause_end], article.published,
-                           forward=status == "planned")
+        dates = sent.dates(bounds[clause], clause_end, article.published, status == "planned")
         event_date: EventDate | None = None
         recap = recap_cue(cues, trigger)
         if dates:
@@ -375,6 +383,18 @@ class _Sentence:
             first_token, tokens, starts, display)
         self._owner: list[int] | None = None
         self.entities: list[Hit] = []
+        self._dates: dict[tuple[int, int, bool], list[FoundDate]] = {}
+
+    def dates(
+        self, start: int, end: int, published: datetime | None, forward: bool
+    ) -> list[FoundDate]:
+        """The date expressions of one clause (computed once per clause and direction)."""
+        cache_key = (start, end, forward)
+        if cache_key not in self._dates:
+            text = self.key[start:end]
+            self._dates[cache_key] = (find_dates(text, published, forward)
+                                      if _TIME_HINT.search(text) else [])
+        return self._dates[cache_key]
 
     def evidence(self, hits: Sequence[Hit]) -> tuple[str, ...]:
         """The display-text phrases of ``hits``: the words of the sentence they cover."""

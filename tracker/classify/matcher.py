@@ -81,10 +81,17 @@ class Matcher:
                 add(plain, LEXICON, group.name, False)
                 add(fut, LEXICON, group.name, True)
         self._automaton: Any = ahocorasick.Automaton()
+        # one bit per lexicon group, so that "which groups occur" is one integer
+        names = sorted({n for payload in table.values() for k, n, _ in payload if k == LEXICON}
+                       | set(taxonomy.groups))
+        self.bit = {name: 1 << i for i, name in enumerate(names)}
         for surface, payload in table.items():
             items = tuple(sorted(payload))
-            lexicon = tuple({n for k, n, _ in items if k == LEXICON})
-            self._automaton.add_word(surface, (len(surface), items, lexicon))
+            mask = 0
+            for kind, name, _future in items:
+                if kind == LEXICON:
+                    mask |= self.bit[name]
+            self._automaton.add_word(surface, (len(surface), items, mask))
         self._automaton.make_automaton()
         patterns: list[str] = []
         self._pattern_targets: list[tuple[str, str]] = []  # pattern index -> (kind, name)
@@ -105,17 +112,24 @@ class Matcher:
         # first tokens of entity names written with a preposition (لواشنطن، بالصين، للصين)
         self.prepositional = frozenset(prepositional)
 
-    def scan(self, scan: str) -> tuple[list[Raw], set[str]]:
-        """Automaton hits of a scan text (offsets in ``scan``) and the lexicon groups hit."""
+    def scan(self, scan: str) -> tuple[list[Raw], int]:
+        """Automaton hits of a scan text (offsets in ``scan``) and the bits of groups hit."""
         raw: list[Raw] = []
-        groups: set[str] = set()
-        for end, (length, items, lexicon) in self._automaton.iter(f" {scan} "):
+        groups = 0
+        for end, (length, items, mask) in self._automaton.iter(f" {scan} "):
             # padded text: the surface " form " ends at `end`; the form spans [s, e) in scan
             s = end - length + 1
             for kind, name, future in items:
                 raw.append((s, end - 1, kind, name, future))
-            groups.update(lexicon)
+            groups |= mask
         return raw, groups
+
+    def mask(self, names: Iterable[str]) -> int:
+        """The bits of some lexicon groups."""
+        out = 0
+        for name in names:
+            out |= self.bit.get(name, 0)
+        return out
 
     def patterns(self, key: str) -> list[Raw]:
         """Regex hits in a match key; digit patterns are tried only around digit runs."""

@@ -72,6 +72,13 @@ _YEAR = re.compile(
 )
 
 
+# Every pattern above needs a digit or one of these words; a text without any has no date.
+TIME_HINT = re.compile(
+    r"\d|اسبوع|شهر|عام|سنه|ربع|منذ|قبل|يوم|اثنين|ثلاثاء|اربعاء|خميس|جمعه|سبت|احد|"
+    + _MONTH_ALT
+)
+
+
 @dataclass(frozen=True)
 class FoundDate:
     """A resolved date expression: where it is in the key, its value and its last day."""
