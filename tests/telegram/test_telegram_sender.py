@@ -12,7 +12,7 @@ from tests.telegram.helpers import (
     make_event,
 )
 from tracker.alerts.outbox import drain
-from tracker.store.repo import Store
+from tracker.store.repo import OutboxMessage, Store
 from tracker.store.subscribers import (
     delivered_counts,
     enqueue_updates,
@@ -21,7 +21,7 @@ from tracker.store.subscribers import (
     outbox_states,
     subscribe,
 )
-from tracker.telegram.sender import TelegramNotifier
+from tracker.telegram.sender import TelegramNotifier, build_notifier
 
 
 async def test_alert_arrives_once_as_valid_html_with_an_evidence_button(
@@ -182,3 +182,39 @@ def test_labels_fixture_is_bilingual(labels: FakeLabels) -> None:
     """The fake labels answer in both languages (guards the tests above)."""
     assert labels.labels("chip_launch", "en") == "Chip launch"
     assert labels.entity_label("nvidia", "ar") == "إنفيديا"
+
+
+async def test_a_source_added_while_the_alert_is_in_flight_is_edited_in_afterwards(
+    api: BotApiServer, store: Store, notifier: TelegramNotifier, clock: Clock
+) -> None:
+    """If an outlet joins while the alert is being sent, the next drain edits it in."""
+    event_id = make_event(store, clock)
+    enqueue(store, clock, event_id, [500])
+
+    class JoinMidway:
+        async def deliver(self, message: OutboxMessage) -> str | None:
+            add_outlet(store, clock, event_id, "الشرق", "https://asharq.example/1")
+            with store.tx() as tx:
+                enqueue_updates(tx, event_id, clock())  # the alert is not sent yet: no-op
+            return await notifier.deliver(message)
+
+    await drain(store, JoinMidway(), clock, "t")
+    assert outbox_states(store) == {"alert/sent": 1, "update/pending": 1}
+    await drain(store, notifier, clock, "t")
+    [sent] = api.sent(500)
+    assert "الشرق" in (sent.plain or "") and len(sent.edits) == 1
+
+
+async def test_build_notifier_reads_the_api_url_from_config(
+    api: BotApiServer, store: Store, labels: FakeLabels, clock: Clock
+) -> None:
+    """The daemon's notifier talks to telegram.api_url and opens/closes its connections."""
+    notifier = build_notifier({("telegram", "api_url"): api.base_url + "/bot"}, store, labels,
+                              token="123456:TEST-token")
+    await notifier.start()
+    try:
+        enqueue(store, clock, make_event(store, clock), [600])
+        assert (await drain(store, notifier, clock, "t")).sent == 1
+    finally:
+        await notifier.close()
+    assert len(api.texts(600)) == 1 and api.calls_of("getMe")

@@ -385,6 +385,7 @@ def record_outcomes(store: Store, now: datetime, sent: Sequence[Sent],
                 tx.session.execute(update(EventRow).where(col(EventRow.id).in_(alerted))
                                    .values(alerted=True),
                                    execution_options={"synchronize_session": False})
+            _rearm_stale(tx, ids, now)
         if retries:
             conn.execute(
                 table.update().where(table.c.id == bindparam("b_id")).values(
@@ -393,6 +394,22 @@ def record_outcomes(store: Store, now: datetime, sent: Sequence[Sent],
                     lease_owner=None, lease_expires=None),
                 [{"b_id": r.outbox_id, "b_state": "failed" if r.give_up else "pending",
                   "b_next": r.next_attempt_at, "b_error": r.error[:2000]} for r in retries])
+
+
+def _rearm_stale(tx: Tx, sent_ids: Sequence[int], now: datetime) -> None:
+    """A source added while an alert or update was in flight is missing from the message:
+    queue the edit now, as :func:`enqueue_updates` would have if the row had been sent."""
+    stale: set[int] = set()
+    for start in range(0, len(sent_ids), 500):
+        chunk = sent_ids[start:start + 500]
+        rows = tx.session.exec(
+            select(OutboxRow.event_id).join(EventRow, col(EventRow.id) == OutboxRow.event_id)
+            .where(col(OutboxRow.id).in_(chunk), col(OutboxRow.kind).in_(("alert", "update")),
+                   col(OutboxRow.sent_source_count) < col(EventRow.source_count))
+            .distinct()).all()
+        stale.update(e for e in rows if e is not None)
+    for event_id in sorted(stale):
+        enqueue_updates(tx, event_id, now)
 
 
 def outbox_states(store: Store) -> dict[str, int]:

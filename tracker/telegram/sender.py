@@ -28,8 +28,8 @@ import socket
 import sys
 import time
 import warnings
-from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any, TypeVar
 
@@ -102,6 +102,21 @@ def make_bot(token: str, settings: SenderSettings) -> ExtBot[Any]:
     return ExtBot(token, base_url=settings.api_url, request=request, rate_limiter=limiter)
 
 
+def build_notifier(config_values: Mapping[tuple[str, str], Any], store: Store, labels: Labels,
+                   *, token: str, settings: SenderSettings | None = None) -> TelegramNotifier:
+    """The outbox notifier the daemon uses; ``telegram.api_url`` comes from the config.
+
+    Call ``await notifier.start()`` before the first drain and ``await notifier.close()``
+    at shutdown.
+    """
+    settings = settings or SenderSettings()
+    api_url = config_values.get(("telegram", "api_url"))
+    if api_url:
+        settings = replace(settings, api_url=str(api_url))
+    return TelegramNotifier(make_bot(token, settings), store, labels,
+                            per_chat_interval=settings.per_chat_interval)
+
+
 def evidence_markup(event_id: int, lang: str) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         [[InlineKeyboardButton(say("evidence_button", lang), callback_data=f"ev:{event_id}")]])
@@ -150,6 +165,13 @@ class TelegramNotifier:
         if message.kind == "digest":
             return await self._digest(message, lang)
         raise Rejected(f"unknown outbox kind {message.kind!r}")
+
+    async def start(self) -> None:
+        """Open the bot's connections and check the token (getMe)."""
+        await self.bot.initialize()
+
+    async def close(self) -> None:
+        await self.bot.shutdown()
 
     def forget_chat(self, chat_id: str) -> None:
         """Drop cached settings of a chat (its language changed, it left)."""
