@@ -160,8 +160,16 @@ class Engine:
         sent.entities = sentence_entities
         best: dict[str, DetectedEvent] = {}
         for clause, clause_hits in sorted(by_clause.items()):
+            groups: dict[str, list[Hit]] = {}
+            clause_labels: set[str] = set()
+            for h in clause_hits:
+                if h.kind == LEXICON:
+                    groups.setdefault(h.name, []).append(h)
+                else:
+                    clause_labels |= self._labels[h.name]
             for rule in candidates:
-                found = self._apply(rule, clause_hits, sentence_entities, earlier, sent.tokens)
+                found = self._apply(rule, groups, clause_labels, clause_hits, sentence_entities,
+                                    earlier, sent.tokens)
                 if found is None:
                     continue
                 triggers, context, entity_hits, fallback = found
@@ -174,21 +182,15 @@ class Engine:
         return list(best.values())
 
     def _apply(
-        self, rule: Rule, clause_hits: list[Hit], sentence_entities: list[Hit],
-        earlier: list[Hit], tokens: list[str],
+        self, rule: Rule, groups: dict[str, list[Hit]], clause_labels: set[str],
+        clause_hits: list[Hit], sentence_entities: list[Hit], earlier: list[Hit],
+        tokens: list[str],
     ) -> tuple[list[Hit], list[Hit], list[Hit], float] | None:
         """Trigger, context and entity hits that satisfy ``rule`` in a clause, or None.
 
         The last item is the confidence penalty for entities borrowed from outside the
         clause (0.1 from the sentence, 0.2 from an earlier sentence).
         """
-        groups: dict[str, list[Hit]] = {}
-        clause_labels: set[str] = set()
-        for h in clause_hits:
-            if h.kind == LEXICON:
-                groups.setdefault(h.name, []).append(h)
-            else:
-                clause_labels |= self._labels[h.name]
         if any(g in groups for g in rule.exclude) or clause_labels.intersection(
             rule.exclude_labels
         ):

@@ -135,10 +135,24 @@ class Matcher:
         """Regex hits in a match key; digit patterns are tried only around digit runs."""
         found: dict[tuple[int, int, int], None] = {}
         if self._near_digits is not None:
+            near = self._near_digits
             for d in _DIGITS.finditer(key):
-                lo, hi = max(0, d.start() - _BEFORE), min(len(key), d.end() + _AFTER)
-                for m in self._near_digits.finditer(key, lo, hi):
-                    found[m.start(), m.end(), int((m.lastgroup or "p0")[1:])] = None
+                hi = min(len(key), d.end() + _AFTER)
+                # a pattern starts at a token (or just after its punctuation) shortly before
+                # the digits, or at the digits themselves
+                starts = {d.start()}
+                pos = d.start()
+                while pos > 0 and d.start() - pos <= _BEFORE:
+                    pos = key.rfind(" ", 0, pos - 1) + 1
+                    starts.add(pos)
+                    if pos < len(key) and not key[pos].isalnum():
+                        starts.add(pos + 1)
+                    if pos == 0:
+                        break
+                for start in starts:
+                    m = near.match(key, start, hi)
+                    if m is not None:
+                        found[m.start(), m.end(), int((m.lastgroup or "p0")[1:])] = None
         if self._anywhere is not None:
             for m in self._anywhere.finditer(key):
                 found[m.start(), m.end(), int((m.lastgroup or "p0")[1:])] = None

@@ -14,17 +14,32 @@ from __future__ import annotations
 import re
 
 # ".." and "…" join the two halves of a headline: they do not end a sentence
-_SENTENCE_END = re.compile(r"(?<=[.!?؟])(?<!\.\.)\s+|\s*\n+\s*")
-_KEY_SENTENCE_END = re.compile(r"\s*¶\s*|(?<=[.!?])(?<!\.\.)\s+")
+# (patterns start with a literal, never a look-behind: the regex engine skips ahead quickly)
+_SENTENCE_END = re.compile(r"\n\s*|[!?؟]\s+|\.(?<!\.\.)\s+")
+_KEY_SENTENCE_END = re.compile(r"¶ ?|[!?] |\.(?<!\.\.) ")
 _CLAUSE = re.compile(
     r"(?:[,;]\s*(?:[وف]?لكن|بينما|فيما|في حين|الا ان|غير ان|وبعد ذلك|ثم)\b|;|\s(?:ولكن|لكن)\s)"
 )
 
 
+def _pieces(text: str, ends: re.Pattern[str]) -> list[tuple[int, int]]:
+    """Spans of ``text`` between sentence ends; an end's punctuation stays with its sentence."""
+    spans: list[tuple[int, int]] = []
+    pos = 0
+    for m in ends.finditer(text):
+        cut = m.start() + (0 if text[m.start()] in "\n¶" else 1)
+        if text[pos:cut].strip():
+            spans.append((pos, cut))
+        pos = m.end()
+    if text[pos:].strip():
+        spans.append((pos, len(text)))
+    return spans
+
+
 def split_sentences(title: str, text: str) -> list[str]:
     """The sentences of the title, then of the text, in order, without empty ones."""
-    return [s.strip() for part in (title, text) for s in _SENTENCE_END.split(part)
-            if s and s.strip()]
+    return [part[s:e].strip() for part in (title, text)
+            for s, e in _pieces(part, _SENTENCE_END)]
 
 
 def joined_for_key(title: str, text: str) -> str:
@@ -34,15 +49,7 @@ def joined_for_key(title: str, text: str) -> str:
 
 def key_sentence_spans(key: str) -> list[tuple[int, int]]:
     """Sentence spans of a key made from ``joined_for_key``; they match ``split_sentences``."""
-    spans: list[tuple[int, int]] = []
-    pos = 0
-    for m in _KEY_SENTENCE_END.finditer(key):
-        if m.start() > pos:
-            spans.append((pos, m.start()))
-        pos = m.end()
-    if pos < len(key):
-        spans.append((pos, len(key)))
-    return spans
+    return _pieces(key, _KEY_SENTENCE_END)
 
 
 def clause_bounds(key: str) -> list[int]:
