@@ -1,4 +1,4 @@
-"""Poll benchmark: tracker's concurrent fetch+parse cycle against a serial feedparser baseline.
+"""Poll benchmark: a full tracker poll cycle against a serial feedparser baseline.
 
 A loopback feed server runs in a child process (its CPU is not ours), serving ``--feeds``
 RSS feeds of ``--items`` Arabic items each, spread over ``--hosts`` loopback addresses
@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import io
 import json
 import resource
 import subprocess
@@ -44,9 +45,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script 
 import feedparser
 
 from tests.support.feedserver import FeedServer, FeedServerProcess, Item, http_date, rss
-from tracker.errors import FeedError
-from tracker.feeds.fetch import Fetcher, FetchSettings, FetchState, build_client
-from tracker.feeds.poll import fetch_and_parse
+from tracker.feeds.fetch import FetchSettings, FetchState
 
 SETTINGS = FetchSettings(
     connect_timeout=10.0,
@@ -98,7 +97,7 @@ def make_feed(feed: int, items: int) -> bytes:
         body = "".join(f"<p>{PARAGRAPHS[(k + j) % len(PARAGRAPHS)]}</p>" for j in range(3))
         entries.append(
             Item(
-                title=TITLES[k % len(TITLES)].format(**words),
+                title=TITLES[k % len(TITLES)].format(**words) + f" — تقرير {feed}-{i}",
                 link=f"/news/{feed}/{i}.html",
                 guid=f"site{feed}-article-{i}",
                 guid_is_permalink=False,
@@ -121,6 +120,8 @@ def setup_server(server: FeedServer, feeds: int, items: int, latency: float) -> 
             delay=latency,
         )
 
+
+REPO = Path(__file__).resolve().parents[1]
 
 # --- the cycle under test (the replaceable piece) --------------------------------------------
 
@@ -150,28 +151,30 @@ class CycleStats:
 
 
 async def tracker_cycle(urls: Sequence[str], memory: CycleMemory) -> CycleStats:
-    """One poll cycle over ``urls``: every feed concurrently, per-host limited, parsed in
-    worker threads. Replace this body with the full pipeline to benchmark it end to end."""
-    now = datetime.now(UTC)
-    async with build_client(SETTINGS) as client:
-        fetcher = Fetcher(client, SETTINGS)
+    """One full ``tracker poll --once`` cycle over ``urls``: fetch, decode, parse, store
+    (SQLite in ``memory.work``, which outlives the phase), classify, place on the timeline.
+    The validators live in the store, so the warm phase sends them from there."""
+    from tracker.app import open_app
+    from tracker.config import parse_config
 
-        async def one(url: str) -> tuple[bool, int, bool]:
-            try:
-                outcome = await fetch_and_parse(fetcher, url, memory.states.get(url), now=now)
-            except FeedError:
-                return False, 0, True
-            memory.states[url] = outcome.fetch.state()
-            entries = len(outcome.feed.entries) if outcome.feed else 0
-            return outcome.fetch.not_modified, entries, False
-
-        results = await asyncio.gather(*(one(url) for url in urls))
+    raw = {
+        "database": {"url": f"sqlite:///{memory.work / 'tracker.db'}"},
+        "scheduler": {"max_concurrent_feeds": 500},
+        "fetch": {"per_host": SETTINGS.per_host, "max_body_bytes": SETTINGS.max_body_bytes,
+                  "connect_timeout": SETTINGS.connect_timeout,
+                  "read_timeout": SETTINGS.read_timeout},
+        "health": {"enabled": False},
+        "feeds": [{"url": u, "name": f"feed {i}"} for i, u in enumerate(urls)],
+    }
+    config = parse_config(raw, REPO / "config" / "tracker.toml", env={})
+    async with open_app(config, lambda: datetime.now(UTC), io.StringIO()) as app:
+        report = await app.pipeline.run_cycle(all_feeds=True)
     return CycleStats(
         feeds=len(urls),
-        fetched=sum(1 for nm, _, err in results if not nm and not err),
-        not_modified=sum(1 for nm, _, _ in results if nm),
-        entries=sum(n for _, n, _ in results),
-        errors=sum(1 for _, _, err in results if err),
+        fetched=sum(1 for f in report.feeds if f.status == "ok"),
+        not_modified=sum(1 for f in report.feeds if f.status == "not_modified"),
+        entries=report.total("new_items"),
+        errors=report.errors,
     )
 
 

@@ -103,8 +103,14 @@ class Engine:
         pattern_raw: list[Raw] | None = None
         rules: list[int] = []
         for index, masks in enumerate(self._trigger_masks):
+            for m in masks:
+                if not m & groups:
+                    break
+            else:
+                rules.append(index)  # every trigger group occurs: the common fast path
+                continue
             missing = [m for m in masks if not m & groups]
-            if missing and pattern_raw is None and all(m & self._pattern_mask for m in missing):
+            if pattern_raw is None and all(m & self._pattern_mask for m in missing):
                 pattern_raw = self._matcher.patterns(key)
                 groups |= self._matcher.mask(
                     name for _s, _e, kind, name, _f in pattern_raw if kind == LEXICON)
