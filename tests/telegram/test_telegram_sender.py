@@ -218,3 +218,14 @@ async def test_build_notifier_reads_the_api_url_from_config(
     finally:
         await notifier.close()
     assert len(api.texts(600)) == 1 and api.calls_of("getMe")
+
+
+async def test_operator_notices_are_sent_as_plain_text(
+    api: BotApiServer, store: Store, notifier: TelegramNotifier, clock: Clock
+) -> None:
+    """A feed-health notice with <, > and & reaches the operator exactly as written."""
+    text = "feed became failing: Outlet <https://a.example/rss?x=1&y=2> — http_503"
+    with store.tx() as tx:
+        tx.enqueue_notice("700", text, clock())
+    assert (await drain(store, notifier, clock, "t")).sent == 1
+    assert api.texts(700) == [text]

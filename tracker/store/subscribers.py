@@ -205,6 +205,15 @@ def subscriber_counts(store: Store) -> dict[str, int]:
     return out
 
 
+def queue_broadcast(store: Store, text: str, now: datetime) -> int:
+    """Queue an operator notice with ``text`` for every active subscriber; returns how many."""
+    with store.tx() as tx:
+        chats = tx.session.exec(select(SubscriberRow.chat_id).where(SubscriberRow.active)).all()
+        for chat in chats:
+            tx.enqueue_notice(chat, text, now)
+        return len(chats)
+
+
 def failed_messages(store: Store, limit: int = 10) -> list[tuple[int, str, str, str]]:
     """(outbox id, chat, kind, last error) of the latest failed rows, for the operator."""
     with store.tx() as tx:
@@ -356,7 +365,7 @@ def claim_outbox(store: Store, owner: str, now: datetime, lease: timedelta,
                 id=r.id, chat_id=r.chat_id, kind=r.kind, watchlist=r.watchlist,
                 attempts=r.attempts, event=events.get(ev_id) if ev_id is not None else None,
                 sources=tuple(sources.get(ev_id, ())) if ev_id is not None else (),
-                message_id=r.message_id))
+                message_id=r.message_id, payload=r.payload))
         return out
 
 

@@ -3,7 +3,8 @@
 1. who is asking: the chat id; the language is the subscriber's, else the Telegram
    ``language_code`` of the user (English for ``en*``, Arabic otherwise);
 2. admin commands (/stats, /feeds, /broadcast) answer only chats listed in
-   ``telegram.admins``;
+   ``telegram.admins``; a broadcast is queued in the outbox as one ``notice`` row per
+   active subscriber, so it is delivered like alerts (limits, retries, never twice);
 3. commands that change settings need a subscriber (/start first);
 4. the store is called in a worker thread (it is blocking), then one reply is sent.
 
@@ -28,7 +29,6 @@ from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
-from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
 from tracker.alerts.render import Labels, isolate_latin
@@ -371,18 +371,8 @@ class Handlers:
         if not text:
             await self._reply(update, say("broadcast_usage", lang))
             return
-        people = await asyncio.to_thread(subs.active_subscribers, self.store)
-        sent = failed = 0
-        for person in people:
-            try:
-                await context.bot.send_message(person.chat_id, html.escape(text),
-                                               parse_mode=ParseMode.HTML)
-                sent += 1
-            except TelegramError as exc:
-                failed += 1
-                log.warning("broadcast_failed", extra={"chat_id": person.chat_id,
-                                                       "error": str(exc)})
-        await self._reply(update, say("broadcast_done", lang, sent=sent, failed=failed))
+        queued = await asyncio.to_thread(subs.queue_broadcast, self.store, text, self.now())
+        await self._reply(update, say("broadcast_done", lang, n=queued))
 
     async def on_error(self, update: object, context: Context) -> None:
         chat_id: Any = None

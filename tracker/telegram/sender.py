@@ -6,6 +6,7 @@ Order of decisions for one message:
    Arabic for config channels), split into parts of at most 4096 characters, and sent with
    the evidence button on the last part; ``update`` edits the alert's message(s) in place
    with the current sources; ``digest`` renders the chat's digest for its period;
+   ``notice`` (operator notices, broadcasts) sends its payload as plain text;
 2. limits: a chat gets at most one message per ``per_chat_interval`` (our own spacing);
    the overall rate and the per-group rate are PTB's ``AIORateLimiter``, configured with
    ``max_retries=0`` so a ``RetryAfter`` reaches us and the outbox — not a sleeping task —
@@ -22,6 +23,7 @@ Order of decisions for one message:
 from __future__ import annotations
 
 import asyncio
+import html
 import importlib.util
 import logging
 import socket
@@ -164,6 +166,8 @@ class TelegramNotifier:
             return await self._update(message, lang)
         if message.kind == "digest":
             return await self._digest(message, lang)
+        if message.kind == "notice":
+            return await self._notice(message)
         raise Rejected(f"unknown outbox kind {message.kind!r}")
 
     async def start(self) -> None:
@@ -230,6 +234,16 @@ class TelegramNotifier:
         text = build_digest(events, self.labels, lang, period=period)
         ids = []
         for part in split_html(text):
+            sent = await self._send(message.chat_id, part, None)
+            ids.append(str(sent.message_id))
+        return ",".join(ids)
+
+    async def _notice(self, message: OutboxMessage) -> str | None:
+        """An operator notice or broadcast: plain text, shown as is."""
+        if not message.payload:
+            return None
+        ids = []
+        for part in split_html(html.escape(message.payload, quote=False)):
             sent = await self._send(message.chat_id, part, None)
             ids.append(str(sent.message_id))
         return ",".join(ids)
