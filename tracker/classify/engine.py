@@ -355,20 +355,22 @@ class Engine:
 
 
 def _nearest(lexical: list[list[Hit]], near: int) -> list[Hit] | None:
-    """One hit per requirement, all within ``near`` tokens of the first's hit, or None."""
+    """One hit per requirement within ``near`` tokens of the first's hit, or None.
+
+    The earliest hit of the first requirement that has all the others near it wins: the first
+    mention of an event is the one its status and third-party cues are read against.
+    """
     if not lexical:
         return []
-    best: list[Hit] | None = None
-    best_span = near + 1
     for anchor in lexical[0]:
         picked = [anchor]
         for options in lexical[1:]:
             picked.append(min(options, key=lambda h: abs(h.token - anchor.token)))
         span = max(h.last_token for h in picked) - min(h.token for h in picked)
         span = max(0, span - sum(h.last_token - h.token for h in picked))
-        if span < best_span:
-            best, best_span = picked, span
-    return best
+        if span <= near:
+            return picked
+    return None
 
 
 def _merge(a: DetectedEvent, b: DetectedEvent) -> DetectedEvent:

@@ -10,6 +10,7 @@ longest (ميتا إكس wins over ميتا). Hits carry character offsets and t
 from __future__ import annotations
 
 import bisect
+import itertools
 import re
 import string
 from collections.abc import Iterable
@@ -26,6 +27,20 @@ _TOKEN = re.compile(r"\S+")
 _DIGITS = re.compile(r"\d+")
 _NEEDS_DIGIT = re.compile(r"\\d|[0-9]")  # a pattern that contains a digit matches near digits
 _BEFORE, _AFTER = 16, 32  # the window around a digit run in which such patterns are tried
+
+
+def _loose(forms: list[str]) -> list[str]:
+    """Multi-word names with a punctuation mark between words (صحيفة «الشعب»): in the scan
+    text the mark became a space, so each gap may hold two spaces (names of up to 4 words)."""
+    out: list[str] = []
+    for form in forms:
+        words = form.split(" ")
+        if 1 < len(words) <= 4:
+            for gaps in itertools.product((" ", "  "), repeat=len(words) - 1):
+                joined = words[0] + "".join(g + w for g, w in zip(gaps, words[1:], strict=True))
+                if joined != form:
+                    out.append(joined)
+    return out
 
 
 def _combine(patterns: list[str], indices: list[int]) -> re.Pattern[str] | None:
@@ -73,6 +88,7 @@ class Matcher:
             for written in ent.names:
                 plain, _ = expand(written, "name")
                 add(plain, ENTITY, ent.id, False)
+                add(_loose(plain), ENTITY, ent.id, False)
                 if plain:
                     prepositional.update(attach(plain[0].split(" ")[0], PREPOSITIONAL))
         for group in taxonomy.groups.values():
