@@ -66,3 +66,30 @@ def test_descriptive_api(engine: Engine) -> None:
     assert engine.entity_kinds()["china_gov"] == "china_gov"
     assert engine.entity_label("nvidia", "ar") == "إنفيديا"
     assert engine.entity_label("unknown_thing", "en") == "unknown_thing"
+
+
+def test_names_split_by_punctuation_still_match(engine: Engine) -> None:
+    """A multi-word name with quotes around one word («الشعب») is still one entity."""
+    text = "حذرت صحيفة «الشعب» اليومية الشركات من شراء رقائق H20."
+    (ev,) = engine.classify(Article("", text, PUB))
+    assert ev.type == "purchase_guidance" and "china_state_media" in ev.entity_ids()
+
+
+def test_deputy_chairman_is_not_a_third_party(engine: Engine) -> None:
+    """نائب رئيس مجلس الإدارة speaks for the company; only نواب (lawmakers) are third parties."""
+    text = "وقال نائب رئيس مجلس إدارة هواوي إن الشركة طورت شريحة جديدة للذكاء الاصطناعي."
+    assert [ev.type for ev in engine.classify(Article("", text, PUB))] == ["chip_launch"]
+
+
+def test_first_mention_decides_third_party(engine: Engine) -> None:
+    """Results reported before 'analysts' expectations' are not someone else's speculation."""
+    text = ("أعلنت إنفيديا أن إيراداتها ارتفعت إلى 30 مليار دولار، متجاوزة توقعات المحللين، "
+            "كما زادت المبيعات بنسبة 10 بالمئة.")
+    assert [ev.type for ev in engine.classify(Article("", text, PUB))] == ["financial_results"]
+
+
+def test_state_actor_next_to_the_verb_decides(engine: Engine) -> None:
+    """A ban whose subject is China is not a US export restriction, whatever else is named."""
+    text = "الصين تحظر منتجات ميكرون الأمريكية رغم ضغوط الولايات المتحدة."
+    types = {ev.type for ev in engine.classify(Article("", text, PUB))}
+    assert "export_restriction" not in types and "purchase_guidance" in types

@@ -62,3 +62,12 @@ def test_evaluate_scores_and_lists_errors(engine: Engine) -> None:
     assert result.score("supply_constraint").fn == 1
     assert [e.id for e in result.errors] == ["3"]
     assert "macro-F1" in render_evaluation(result)
+
+
+def test_headline_is_context_in_evaluation(engine: Engine) -> None:
+    """A headline that differs from the text lends entities but its own events are not scored."""
+    record = {"id": "h", "title": "واشنطن تمنح إنفيديا ترخيصا لتصدير رقائق H20",
+              "text": "أمطار غزيرة على السواحل.", "labels": ["none"]}
+    assert evaluate(engine, [record]).errors == ()
+    counted = evaluate(engine, [record], title_events=True)
+    assert counted.score("export_permit").fp == 1
