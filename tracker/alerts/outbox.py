@@ -18,7 +18,8 @@ Outcomes, in order:
    until ``max_attempts``, then marked failed and logged for the operator.
 
 The drain claims the next batch while the previous one is still being delivered, and stops
-when a claim comes back short (nothing more is due).
+when a claim comes back short (nothing more is due). A notifier with a ``prepare`` method
+(:class:`BatchNotifier`) sees each claimed batch first, to load what it needs in one query.
 """
 
 from __future__ import annotations
