@@ -5,8 +5,8 @@ and "…" join the halves of a headline and do not split, nor does a decimal poi
 engine splits the match key of the whole item the same way (line breaks become ¶), so key
 sentence i is display sentence i. Clauses: a sentence's match key splits where a comma or
 semicolon is followed by a contrastive or temporal connective (لكن، ولكن، بينما، فيما، في
-حين، إلا أن، غير أن) and at every semicolon; events take status cues and dates from their
-own clause.
+حين، إلا أن، غير أن، قبل أن، بعد أن) and at every semicolon; events take status cues and
+dates from their own clause.
 """
 
 from __future__ import annotations
@@ -18,7 +18,8 @@ import re
 _SENTENCE_END = re.compile(r"\n\s*|[!?؟]\s+|\.(?<!\.\.)\s+")
 _KEY_SENTENCE_END = re.compile(r"¶ ?|[!?] |\.(?<!\.\.) ")
 _CLAUSE = re.compile(
-    r"(?:[,;]\s*(?:[وف]?لكن|بينما|فيما|في حين|الا ان|غير ان|وبعد ذلك|ثم)\b|;|\s(?:ولكن|لكن)\s)"
+    r"(?:[,;]\s*(?:[وف]?لكن|بينما|فيما|في حين|الا ان|غير ان|وبعد ذلك|ثم|قبل ان|بعد ان)\b"
+    r"|;|\s(?:ولكن|لكن)\s)"
 )
 
 
