@@ -9,14 +9,23 @@ proposes candidates: whether two items report the same event is decided by
 
 from __future__ import annotations
 
+import zlib
 from collections import deque
 from datetime import datetime, timedelta
 
+import numpy as np
 from datasketch import MinHash, MinHashLSH
 
 from tracker.text.normalize import match_key
 
 SHINGLE = 4
+MAX_MATCHES = 10  # the most similar items kept per query; templated feeds match hundreds
+
+
+def _crc32(data: bytes) -> int:
+    """A fast 32-bit hash for shingles (the index lives in one process, so any stable
+    hash will do; SHA-1, datasketch's default, costs several times more)."""
+    return zlib.crc32(data)
 
 
 def shingles(text: str) -> set[bytes]:
@@ -34,6 +43,9 @@ class NearDuplicates:
         self.num_perm = num_perm
         self.window = window
         self._lsh = MinHashLSH(threshold=threshold, num_perm=num_perm)
+        template = MinHash(num_perm=num_perm)
+        self._permutations = template.permutations  # drawn once, shared by every MinHash
+        self._scheme = template.scheme
         self._order: deque[tuple[datetime, int]] = deque()
         self._hashes: dict[int, MinHash] = {}
         self.last_id = 0
@@ -42,17 +54,24 @@ class NearDuplicates:
         return len(self._hashes)
 
     def _minhash(self, text: str) -> MinHash:
-        m = MinHash(num_perm=self.num_perm)
+        m = MinHash(num_perm=self.num_perm, hashfunc=_crc32, permutations=self._permutations,
+                    scheme=self._scheme)
         m.update_batch(list(shingles(text)))
         return m
 
-    def similar(self, text: str) -> list[int]:
-        """Ids of indexed items whose estimated similarity to ``text`` passes the threshold."""
+    def similar(self, text: str, limit: int = MAX_MATCHES) -> list[int]:
+        """Ids of the (at most ``limit``) indexed items most similar to ``text`` whose
+        estimated similarity passes the threshold, most similar first."""
         if not self._hashes:
             return []
         m = self._minhash(text)
-        found = [i for i in self._lsh.query(m) if m.jaccard(self._hashes[i]) >= self.threshold]
-        return sorted(found)
+        candidates = list(self._lsh.query(m))
+        if not candidates:
+            return []
+        stacked = np.stack([self._hashes[i].hashvalues for i in candidates])
+        scores = (stacked == m.hashvalues).mean(axis=1)  # estimated Jaccard, all at once
+        order = np.argsort(-scores, kind="stable")[:limit]
+        return [candidates[k] for k in order if scores[k] >= self.threshold]
 
     def add(self, item_id: int, text: str, seen: datetime) -> None:
         if item_id in self._hashes:

@@ -31,7 +31,7 @@ from tracker.neardup import NearDuplicates
 from tracker.ops.feedhealth import FeedState, Health, HealthPolicy, adaptive_interval, assess
 from tracker.ops.feedhealth import transition as health_transition
 from tracker.store.repo import FeedView, Store, StoredItem, Subscription, Tx
-from tracker.timeline import event_time, find_same, follow_up_of, window
+from tracker.timeline import event_time, find_same, follow_up_of, main_entities, window
 
 log = logging.getLogger(__name__)
 
@@ -216,9 +216,11 @@ class Pipeline:
                     title=item.title, text=item.content or item.summary,
                     published=item.published or now))
                 fresh = is_fresh(item.published, now, self.settings.max_age, first_fetch)
-                text = f"{item.title} {item.summary}"
-                linked = tx.events_of_items(self.near.similar(text)) if events else []
-                self.near.add(item.id, text, item.first_seen)
+                linked: list[TimelineEvent] = []
+                if events:  # only stories with events can join or follow up timeline events
+                    text = f"{item.title} {item.summary}"
+                    linked = tx.events_of_items(self.near.similar(text))
+                    self.near.add(item.id, text, item.first_seen)
                 for ev in events:
                     report.events += 1
                     report.event_types.append(ev.type)
@@ -254,7 +256,8 @@ class Pipeline:
         """Put ``ev`` on the timeline: join the event it reports again, or start one."""
         when = event_time(ev, item.published, item.first_seen)
         span = window(ev) * 2
-        candidates = {c.id: c for c in tx.events_between([ev.type], when - span, when + span)}
+        candidates = {c.id: c for c in tx.events_between(
+            [ev.type], when - span, when + span, main_entities(ev.entities))}
         candidates.update((c.id, c) for c in linked)
         same = find_same(ev, when, list(candidates.values()), frozenset(c.id for c in linked))
         if same is not None:

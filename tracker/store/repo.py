@@ -12,7 +12,7 @@ processes never claim the same row; a lease that expired (its owner died) is cla
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -210,60 +210,94 @@ class Tx:
         known = set(self.session.exec(
             select(ItemRow.key).where(ItemRow.feed_id == feed_id, col(ItemRow.key).in_(keys))
         ).all())
-        fresh: list[StoredItem] = []
-        duplicates = 0
         since = now - duplicate_window
+        todo: list[tuple[FeedEntry, str]] = []
         seen_keys: set[str] = set()
         for entry in entries:
             if entry.key in known or entry.key in seen_keys:
                 continue
             seen_keys.add(entry.key)
-            title_key = match_key(entry.title)[:500]
-            dup_of = self._exact_duplicate(entry.link, title_key, since)
+            todo.append((entry, match_key(entry.title)[:500]))
+        earlier = self._earlier_copies(todo, since)
+        originals: list[ItemRow] = []
+        copies: list[tuple[ItemRow, ItemRow | int]] = []  # (row, the item it copies)
+        first_of: dict[str, ItemRow] = {}  # a copy inside this batch is a duplicate too
+        for entry, title_key in todo:
+            marks = [m for m in (f"l:{entry.link}" if entry.link else "",
+                                 f"t:{title_key}" if len(title_key) >= 12 else "") if m]
             row = ItemRow(
                 feed_id=feed_id, key=entry.key[:1000], guid=entry.guid, link=entry.link,
                 title=entry.title, title_key=title_key, summary=entry.summary,
                 content=entry.content, published=entry.published, date_status=entry.date_status,
-                first_seen=now, duplicate_of=dup_of,
+                first_seen=now,
             )
-            self.session.add(row)
-            self.session.flush()
+            copied = next((earlier[m] for m in marks if m in earlier), None) or next(
+                (first_of[m] for m in marks if m in first_of), None)
+            if copied is None:
+                originals.append(row)
+                for m in marks:
+                    first_of.setdefault(m, row)
+            else:
+                copies.append((row, copied))
+        self.session.add_all(originals)
+        self.session.flush()
+        for row, copied in copies:
+            row.duplicate_of = copied if isinstance(copied, int) else copied.id
+        self.session.add_all(row for row, _ in copies)
+        self.session.flush()
+        fresh = []
+        for row in originals:
             assert row.id is not None
-            if dup_of is not None:
-                duplicates += 1
-                continue
             fresh.append(StoredItem(
                 id=row.id, feed_id=feed_id, outlet=outlet, title=row.title, summary=row.summary,
                 content=row.content, link=row.link, published=row.published,
                 date_status=row.date_status, first_seen=now,
             ))
-        return fresh, duplicates
+        return fresh, len(copies)
 
-    def _exact_duplicate(self, link: str | None, title_key: str, since: datetime) -> int | None:
-        conditions: list[ColumnElement[bool]] = []
-        if link:
-            conditions.append(col(ItemRow.link) == link)
-        if len(title_key) >= 12:
-            conditions.append(col(ItemRow.title_key) == title_key)
-        if not conditions:
-            return None
-        found = self.session.exec(
-            select(ItemRow.id).where(or_(*conditions), ItemRow.first_seen >= since,
-                                     col(ItemRow.duplicate_of).is_(None)).limit(1)
-        ).first()
+    def _earlier_copies(
+        self, todo: Sequence[tuple[FeedEntry, str]], since: datetime
+    ) -> dict[str, int]:
+        """Stored items (within the window) with the same link or title key, by mark."""
+        links = [e.link for e, _ in todo if e.link]
+        titles = [t for _, t in todo if len(t) >= 12]
+        found: dict[str, int] = {}
+        for chunk in range(0, max(len(links), len(titles)), 400):
+            conditions: list[ColumnElement[bool]] = []
+            if links[chunk:chunk + 400]:
+                conditions.append(col(ItemRow.link).in_(links[chunk:chunk + 400]))
+            if titles[chunk:chunk + 400]:
+                conditions.append(col(ItemRow.title_key).in_(titles[chunk:chunk + 400]))
+            if not conditions:
+                continue
+            for item_id, link, title_key in self.session.exec(
+                select(ItemRow.id, ItemRow.link, ItemRow.title_key).where(
+                    or_(*conditions), ItemRow.first_seen >= since,
+                    col(ItemRow.duplicate_of).is_(None))
+            ).all():
+                assert item_id is not None
+                if link:
+                    found.setdefault(f"l:{link}", item_id)
+                found.setdefault(f"t:{title_key}", item_id)
         return found
 
     # --- timeline ---------------------------------------------------------------------
     def events_between(
-        self, types: Sequence[str], since: datetime, until: datetime
+        self, types: Sequence[str], since: datetime, until: datetime,
+        entities: Collection[str] = (), limit: int = 200,
     ) -> list[TimelineEvent]:
-        """Timeline events of ``types`` whose date falls in [since, until]."""
+        """Timeline events of ``types`` dated in [since, until]; with ``entities``, only
+        those involving one of them (through the entity index). Newest first."""
         if not types:
             return []
-        rows = self.session.exec(
-            select(EventRow).where(col(EventRow.type).in_(types), EventRow.sort_date >= since,
+        q = select(EventRow).where(col(EventRow.type).in_(types), EventRow.sort_date >= since,
                                    EventRow.sort_date <= until)
-        ).all()
+        if entities:
+            involved = select(EventEntityRow.event_id).where(
+                col(EventEntityRow.entity_id).in_(list(entities)),
+                EventEntityRow.sort_date >= since, EventEntityRow.sort_date <= until)
+            q = q.where(col(EventRow.id).in_(involved))
+        rows = self.session.exec(q.order_by(col(EventRow.sort_date).desc()).limit(limit)).all()
         return [_event_view(r) for r in rows]
 
     def create_event(
