@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from tests.conftest import Clock
 from tests.support.botapi import BotApiServer, parse_html, utf16_len
 from tests.telegram.helpers import (
@@ -10,6 +12,7 @@ from tests.telegram.helpers import (
     drain_all,
     enqueue,
     make_event,
+    settings_for,
 )
 from tracker.alerts.outbox import drain
 from tracker.store.repo import OutboxMessage, Store
@@ -21,7 +24,7 @@ from tracker.store.subscribers import (
     outbox_states,
     subscribe,
 )
-from tracker.telegram.sender import TelegramNotifier, build_notifier
+from tracker.telegram.sender import TelegramNotifier, build_notifier, make_bot
 
 
 async def test_alert_arrives_once_as_valid_html_with_an_evidence_button(
@@ -229,3 +232,20 @@ async def test_operator_notices_are_sent_as_plain_text(
         tx.enqueue_notice("700", text, clock())
     assert (await drain(store, notifier, clock, "t")).sent == 1
     assert api.texts(700) == [text]
+
+
+async def test_one_chat_gets_at_most_one_message_per_interval(
+    api: BotApiServer, store: Store, labels: FakeLabels, clock: Clock
+) -> None:
+    """Messages to one chat are spaced by the per-chat interval; other chats do not wait."""
+    bot = make_bot("123456:TEST-token", settings_for(api))
+    async with bot:
+        notifier = TelegramNotifier(bot, store, labels, per_chat_interval=0.2)
+        for n in range(3):
+            enqueue(store, clock, make_event(store, clock, headline=f"خبر {n}"), [800])
+        enqueue(store, clock, make_event(store, clock), [801])
+        started = time.monotonic()
+        await drain(store, notifier, clock, "t")
+        elapsed = time.monotonic() - started
+    assert len(api.texts(800)) == 3 and len(api.texts(801)) == 1
+    assert elapsed >= 0.4
