@@ -2,16 +2,20 @@
 
 Order of work for one article:
 
-1. match key of title + text, one automaton pass; if no rule can have all its trigger groups,
-   stop (most feed items end here);
-2. split into sentences (the title is one); per sentence: match key, hits (entities
-   de-overlapped, regex codes and figures added), clauses;
-3. per clause and rule: every requirement met (lexicon groups in the clause, entities in the
-   clause or else in the sentence), no excluded group in the clause, lexicon hits within
-   ``near`` tokens; a third-party or question sentence yields nothing;
-4. per event: status (``status``), date from the clause nearest the trigger (``temporal``),
-   recap when the date ends more than a week before publication or a recap cue says so,
-   entities with roles, evidence in display text, confidence;
+1. match key of title + text (line breaks kept as ¶), one automaton pass; if no rule can have
+   all its trigger groups (regex groups are tried only then), stop: most feed items end here;
+2. regex hits (product codes, figures) near digits; entities de-overlapped (longest wins);
+   the key is split into sentences that line up with the display sentences;
+3. per sentence that can fire a rule, per clause and rule: every requirement met (lexicon
+   groups in the clause; entities in the clause, else the sentence, else an earlier sentence
+   for non-state entities, at a confidence cost), no excluded group or entity label in the
+   clause, trigger hits within ``near`` tokens (the earliest such mention), and for a
+   state-actor rule the state named next to the verb is one of its actors (not after a
+   preposition: إلى الصين); a third-party, anticipation or question sentence yields nothing;
+4. per event: status (``status``; a denial by the rule's target, e.g. the company, can be
+   ignored), date from the clause nearest the trigger (``temporal``), recap when a day, week or
+   month date ends more than a week before publication or a recap cue says so, entities with
+   roles (parents added: cac → china_gov), evidence in display text, confidence;
 5. one event per type and sentence (the most confident, entities merged).
 
 The engine is pure: time comes only from ``Article.published``; no I/O after construction.
