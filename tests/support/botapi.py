@@ -340,13 +340,14 @@ class BotApiServer:
         return self.inject({"message": message})
 
     def inject_callback(self, chat_id: int, message_id: int, data: str, *,
-                        language_code: str = "ar") -> int:
+                        language_code: str = "ar", chat_type: str = "private") -> int:
         """A user presses an inline button of bot message ``message_id`` carrying ``data``."""
         sent = self.find(chat_id, message_id)
-        message = {"message_id": message_id, "date": int(time.time()),
-                   "chat": {"id": chat_id, "type": "private", "first_name": "Reader"},
+        chat: dict[str, Any] = {"id": chat_id, "type": chat_type}
+        chat.update({"first_name": "Reader"} if chat_type == "private" else {"title": "Desk"})
+        message = {"message_id": message_id, "date": int(time.time()), "chat": chat,
                    "from": BOT_USER, "text": sent.plain if sent else "…"}
-        user = {"id": chat_id, "is_bot": False, "first_name": "Reader",
+        user = {"id": abs(chat_id), "is_bot": False, "first_name": "Reader",
                 "language_code": language_code}
         return self.inject({"callback_query": {
             "id": f"cb{next(self._update_ids)}", "from": user, "chat_instance": str(chat_id),

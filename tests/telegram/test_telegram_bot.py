@@ -209,3 +209,20 @@ async def test_group_chat_commands_work(api: BotApiServer, store: Store, bot_app
     api.inject_command(-100123, "/start@tracker_bot", chat_type="supergroup", user_id=55)
     await said(api, -100123, 1)
     assert get_subscriber(store, "-100123") is not None
+
+
+async def test_evidence_in_a_channel_is_a_pop_up_not_a_post(
+    api: BotApiServer, store: Store, notifier: TelegramNotifier, clock: Clock, bot_app: Any
+) -> None:
+    """Pressing the evidence button under a channel alert answers the presser only."""
+    channel = -1009999
+    event_id = make_event(store, clock)
+    with store.tx() as tx:
+        tx.enqueue(event_id, str(channel), clock(), watchlist="desk")
+    await drain(store, notifier, clock, "t")
+    api.inject_callback(channel, button(api, channel, f"ev:{event_id}"), f"ev:{event_id}",
+                        chat_type="channel")
+    await api.until(lambda: bool(api.calls_of("answerCallbackQuery")))
+    [answer] = api.calls_of("answerCallbackQuery")
+    assert "أطلقت شريحة" in answer["text"] and answer["show_alert"] in (True, "true")
+    assert len(api.sent(channel)) == 1

@@ -10,7 +10,8 @@
 
 Button payloads (``callback_data``, at most 64 bytes): ``w:e:<page>`` / ``w:t:<page>`` show a
 page of entities / event types, ``w+:e:<id>`` / ``w+:t:<id>`` watch one, ``u-:e:<id>`` /
-``u-:t:<id>`` stop watching one, ``ev:<event id>`` shows an alert's evidence.
+``u-:t:<id>`` stop watching one, ``ev:<event id>`` shows an alert's evidence (a reply in a
+private chat; a pop-up for the one who pressed it in a channel or group).
 
 Typed names (``/watch انفيديا``, ``/watch export permit``) are matched on the Arabic match
 key of the label, in either language, or on the id itself.
@@ -282,8 +283,14 @@ class Handlers:
         data = query.data or ""
         head, _, rest = data.partition(":")
         if head == "ev":
-            await query.answer()
-            await self._reply(update, await self._evidence(rest, lang))
+            evidence = await self._evidence(rest, lang)
+            chat = update.effective_chat
+            if chat is not None and chat.type == "private":
+                await query.answer()
+                await self._reply(update, evidence)
+            else:  # a channel or group: show it to the one who pressed, not to everyone
+                plain = html.unescape(re.sub(r"<[^>]+>", "", evidence))
+                await query.answer(plain[:200], show_alert=True)
             return
         if sub is None:
             await query.answer(say("not_subscribed", lang), show_alert=True)
