@@ -4,7 +4,8 @@ For each item the predicted set is the types of its events whose status is not `
 gold set is its ``labels`` (``["none"]`` means empty). Labels describe what the excerpt's own
 sentences say ("not the rest of the article"), so a headline that differs from the text is
 context: it still lends entities to the text, but events found only in it are not predictions
-(``title_events=True`` counts them too). A headline repeated as the text is the text.
+(``title_events=True`` counts them too). A headline repeated as the text, or an item that is
+only a headline, is the text.
 
 Per type we count true positives, false positives and false negatives over items and derive
 precision, recall and F1 (0 when undefined); macro-F1 is the mean F1 over the scored types
@@ -87,7 +88,8 @@ def predicted_types(
         title = ""
     published = parse_published(record.get("published"))
     events = engine.classify(Article(title=title, text=text, published=published))
-    headline = set(split_sentences(title, "")) if not title_events else set()
+    # the headline is context, unless it is all there is
+    headline = set(split_sentences(title, "")) if text.strip() and not title_events else set()
     return frozenset(ev.type for ev in events
                      if ev.status != "denied" and ev.sentence not in headline)
 
