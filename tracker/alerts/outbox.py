@@ -84,14 +84,20 @@ async def drain(
     lease: timedelta = timedelta(minutes=2),
     max_attempts: int = 8,
     on_undeliverable: Callable[[str], None] | None = None,
+    flush_every: float = 0.02,
 ) -> DrainReport:
-    """Send every due message once; returns counts. Stops when nothing is due."""
+    """Send every due message once; returns counts. Stops when nothing is due.
+
+    Outcomes are committed together: as soon as half of ``concurrency`` are waiting, else
+    ``flush_every`` seconds after the first one finished.
+    """
     report = DrainReport()
     gate = asyncio.Semaphore(concurrency)
     outcomes: list[Sent | Retry] = []
     ready = asyncio.Event()
     finished = False
     prepare = getattr(notifier, "prepare", None)
+    gather_at = max(1, concurrency // 2)
 
     async def one(msg: OutboxMessage) -> None:
         outcomes.append(await _deliver(notifier, msg, clock, report, max_attempts,
@@ -126,6 +132,8 @@ async def drain(
                 ready.clear()
                 await ready.wait()
                 continue
+            if len(outcomes) < gather_at and not finished:
+                await asyncio.sleep(flush_every)  # let a few more finish: one commit for all
             taken = outcomes[:]
             outcomes.clear()
             await asyncio.to_thread(
