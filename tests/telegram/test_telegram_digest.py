@@ -7,9 +7,11 @@ from datetime import UTC, datetime
 from tests.conftest import Clock
 from tests.support.botapi import parse_html
 from tests.telegram.helpers import FakeLabels, make_event
+from tracker.alerts.render import SafeLabels
 from tracker.model import EventDate, TimelineEvent
 from tracker.store.repo import Store
 from tracker.store.subscribers import add_rule, subscribe, update_subscriber
+from tracker.telegram.bot import label_choices
 from tracker.telegram.digest import build_digest, queue_digests
 from tracker.telegram.handlers import parse_period
 
@@ -62,3 +64,18 @@ def test_mute_periods_parse() -> None:
     assert parse_period("1d").total_seconds() == 86400  # type: ignore[union-attr]
     assert parse_period("30m").total_seconds() == 1800  # type: ignore[union-attr]
     assert parse_period("abc") is None and parse_period("0h") is None
+
+
+def test_unknown_types_render_as_their_id_and_choices_are_bilingual(
+    labels: FakeLabels,
+) -> None:
+    """A label lookup that raises shows the id instead; label_choices pairs both languages."""
+
+    class Strict(FakeLabels):
+        def labels(self, type_id: str, lang: str) -> str:
+            raise KeyError(type_id)
+
+    text = build_digest([_event(1, "x")], SafeLabels(Strict()), "en")
+    assert "chip_launch" in text
+    assert label_choices(labels, ["nvidia"], "entity") == [("nvidia", "إنفيديا", "Nvidia")]
+    assert label_choices(labels, ["chip_launch"], "event")[0][2] == "Chip launch"

@@ -41,6 +41,25 @@ class Labels(Protocol):
     def entity_label(self, entity_id: str, lang: str) -> str: ...
 
 
+class SafeLabels:
+    """Labels that never raise: an unknown event type or entity shows its id."""
+
+    def __init__(self, inner: Labels) -> None:
+        self.inner = inner
+
+    def labels(self, type_id: str, lang: str) -> str:
+        try:
+            return self.inner.labels(type_id, lang)
+        except KeyError:
+            return type_id
+
+    def entity_label(self, entity_id: str, lang: str) -> str:
+        try:
+            return self.inner.entity_label(entity_id, lang)
+        except KeyError:
+            return entity_id
+
+
 def isolate_latin(text: str) -> str:
     """Wrap runs of Latin letters and digits in a left-to-right isolate."""
     return _LATIN_RUN.sub(lambda m: "\u2066" + m.group(0) + "\u2069", text)

@@ -5,8 +5,10 @@
 for updates by default; with :attr:`BotSettings.webhook_url` set it listens for webhooks
 instead. The daemon owns the loop, so the application is started and stopped explicitly::
 
-    app = build_application(config.values, store, labels, utc_now, token=token,
-                            entity_ids_with_labels=..., event_types_with_labels=...)
+    app = build_application(
+        config.values, store, engine, utc_now, token=token,
+        entity_ids_with_labels=label_choices(engine, engine.entity_kinds(), "entity"),
+        event_types_with_labels=label_choices(engine, engine.event_types(), "event"))
     await start_bot(app)          # initialise, start, begin polling (or the webhook)
     ...                           # APScheduler jobs run alongside on the same loop
     await stop_bot(app)           # stop polling, stop, shut down
@@ -14,7 +16,7 @@ instead. The daemon owns the loop, so the application is started and stopped exp
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -113,6 +115,13 @@ def build_application(
     app.add_handler(CallbackQueryHandler(handlers.on_button))
     app.add_error_handler(handlers.on_error)
     return app
+
+
+def label_choices(labels: Labels, ids: Iterable[str], kind: str) -> list[tuple[str, str, str]]:
+    """``(id, Arabic label, English label)`` for entity ids (``kind="entity"``) or event
+    type ids (``kind="event"``) — the lists :func:`build_application` takes."""
+    label = labels.entity_label if kind == "entity" else labels.labels
+    return [(i, label(i, "ar"), label(i, "en")) for i in ids]
 
 
 async def _set_commands(app: AnyApplication) -> None:

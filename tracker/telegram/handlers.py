@@ -32,7 +32,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
 from telegram.ext import ContextTypes
 
-from tracker.alerts.render import Labels, isolate_latin
+from tracker.alerts.render import Labels, SafeLabels, isolate_latin
 from tracker.store import subscribers as subs
 from tracker.store.repo import Store
 from tracker.telegram.texts import LANGS, pick_lang, say
@@ -76,7 +76,7 @@ class Handlers:
                  event_types: Sequence[tuple[str, str, str]],
                  admins: Sequence[str] = ()) -> None:
         self.store = store
-        self.labels = labels
+        self.labels: Labels = SafeLabels(labels)
         self.now = now_fn
         self.entities = [Choice("entity", i, ar, en) for i, ar, en in entities]
         self.event_types = [Choice("event", i, ar, en) for i, ar, en in event_types]

@@ -43,7 +43,7 @@ from telegram.request import BaseRequest, HTTPXRequest
 from telegram.warnings import PTBDeprecationWarning
 
 from tracker.alerts.outbox import Rejected, RetryLater, Undeliverable
-from tracker.alerts.render import Labels, alert_html
+from tracker.alerts.render import Labels, SafeLabels, alert_html
 from tracker.errors import DeliveryError
 from tracker.store.repo import OutboxMessage, Store
 from tracker.store.subscribers import (
@@ -139,7 +139,7 @@ class TelegramNotifier:
                  per_chat_interval: float = 1.0, default_lang: str = "ar") -> None:
         self.bot = bot
         self.store = store
-        self.labels = labels
+        self.labels: Labels = SafeLabels(labels)
         self.per_chat_interval = per_chat_interval
         self.default_lang = default_lang
         self._langs: dict[str, str] = {}
