@@ -2,8 +2,8 @@
 
 ``classify_record`` is the boundary of ``tracker classify --jsonl``: it checks one input record,
 classifies it and never raises for a bad record (the error goes into the output line instead).
-``render_report`` returns plain text; evidence phrases are highlighted with ⟪ ⟫ in the
-sentence they come from.
+``render_report`` returns plain text (a ``str``, free of rich markup brackets); evidence
+phrases are highlighted with ⟪ ⟫ in the sentence they come from.
 """
 
 from __future__ import annotations
@@ -83,7 +83,8 @@ def render_report(article: Article, events: tuple[DetectedEvent, ...]) -> str:
         date = ev.event_date
         when = f"{date.value} ({date.precision})" if date is not None else "undated"
         flags = f"{ev.status}{', recap' if ev.recap else ''}"
-        lines.append(f"{n}. {ev.type} [{flags}] confidence {ev.confidence:.2f}, {when}")
+        # no square brackets: the CLI prints through rich, which reads them as markup
+        lines.append(f"{n}. {ev.type} · {flags} · confidence {ev.confidence:.2f} · {when}")
         if ev.entities:
             lines.append("   entities: " + ", ".join(f"{e.id} ({e.role})" for e in ev.entities))
         lines.append("   " + _highlight(ev.sentence, ev.evidence))
