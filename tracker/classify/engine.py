@@ -125,8 +125,7 @@ class Engine:
             return ()
         hits, starts = self._matcher.resolve(key, scan, raw, pattern_raw)
         spans = key_sentence_spans(key)
-        display = split_sentences(article.title, article.text)
-        aligned = len(display) == len(spans)
+        display = _Display(article, len(spans))
         tokens = scan.split()
         events: list[DetectedEvent] = []
         earlier: list[Hit] = []  # entity hits of the sentences before (the title first)
@@ -145,7 +144,7 @@ class Engine:
                           if all(m & found for m in self._trigger_masks[r])]
             if candidates:
                 sentence = _Sentence(key, s_start, s_end, bisect.bisect_left(starts, s_start),
-                                     tokens, starts, display[n] if aligned else None)
+                                     tokens, starts, display, n)
                 events.extend(self._sentence(sentence, sentence_hits, candidates, earlier,
                                              article))
             earlier.extend(h for h in sentence_hits if h.kind == ENTITY)
@@ -277,7 +276,6 @@ class Engine:
         evidence = triggers + context
         if third_party(cues, trigger):
             return None
-        key = sent.key
         clause_start_tok = bisect.bisect_left(sent.starts, bounds[clause])
         if rule.ignore_denial_by and cues.at.get("cue_denial"):
             cues = self._without_target_denials(rule, cues, sent)
@@ -308,7 +306,7 @@ class Engine:
             status=status,
             recap=recap,
             evidence=phrases,
-            sentence=sent.display if sent.display is not None else key[sent.start:sent.end],
+            sentence=sent.text(),
         )
 
     def _without_target_denials(self, rule: Rule, cues: Cues, sent: _Sentence) -> Cues:
@@ -387,14 +385,28 @@ def _merge(a: DetectedEvent, b: DetectedEvent) -> DetectedEvent:
                          second.event_date, first.status, first.recap, evidence, first.sentence)
 
 
+class _Display:
+    """The display sentences of an item, split only when a first event needs them."""
+
+    def __init__(self, article: Article, count: int) -> None:
+        self._article, self._count = article, count
+        self._sentences: list[str] | None = None
+
+    def sentence(self, n: int) -> str | None:
+        """Display sentence ``n``, or None if the display and key splits disagree."""
+        if self._sentences is None:
+            self._sentences = split_sentences(self._article.title, self._article.text)
+        return self._sentences[n] if len(self._sentences) == self._count else None
+
+
 class _Sentence:
     """One sentence of an item: its span in the item's key and, if aligned, its display text."""
 
     def __init__(self, key: str, start: int, end: int, first_token: int, tokens: list[str],
-                 starts: list[int], display: str | None) -> None:
+                 starts: list[int], display: _Display, index: int) -> None:
         self.key, self.start, self.end = key, start, end
-        self.first_token, self.tokens, self.starts, self.display = (
-            first_token, tokens, starts, display)
+        self.first_token, self.tokens, self.starts = first_token, tokens, starts
+        self._display, self._index = display, index
         self._owner: list[int] | None = None
         self.entities: list[Hit] = []
         self._dates: dict[tuple[int, int, bool], list[FoundDate]] = {}
@@ -410,9 +422,20 @@ class _Sentence:
                                       if _TIME_HINT.search(text) else [])
         return self._dates[cache_key]
 
+    @property
+    def display(self) -> str | None:
+        """The display text of this sentence (None if it cannot be lined up)."""
+        return self._display.sentence(self._index)
+
+    def text(self) -> str:
+        """The display text, or the match key when the two splits disagree."""
+        shown = self.display
+        return shown if shown is not None else self.key[self.start:self.end]
+
     def evidence(self, hits: Sequence[Hit]) -> tuple[str, ...]:
         """The display-text phrases of ``hits``: the words of the sentence they cover."""
-        words = self.display.split() if self.display is not None else []
+        shown = self.display
+        words = shown.split() if shown is not None else []
         if self._owner is None:
             count = bisect.bisect_left(self.starts, self.end) - self.first_token
             if len(words) == count:  # the usual case: one token per word
