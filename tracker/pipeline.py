@@ -30,7 +30,16 @@ from tracker.model import Article, DetectedEvent, ParsedFeed, TimelineEvent, Wat
 from tracker.neardup import NearDuplicates
 from tracker.ops.feedhealth import FeedState, Health, HealthPolicy, adaptive_interval, assess
 from tracker.ops.feedhealth import transition as health_transition
-from tracker.store.repo import FeedView, Store, StoredItem, Subscription, Tx
+from tracker.store.repo import (
+    FeedView,
+    NewEvent,
+    Store,
+    StoredItem,
+    Subscription,
+    TimelineBatch,
+    Tx,
+)
+from tracker.store.subscribers import enqueue_updates
 from tracker.timeline import event_time, find_same, follow_up_of, main_entities, window
 
 log = logging.getLogger(__name__)
@@ -209,27 +218,8 @@ class Pipeline:
                 items, report.duplicates = tx.insert_items(feed.id, feed.name, parsed.entries,
                                                            now)
             report.new_items = len(items)
-            subscribers = None
-            first_fetch = feed.fetch_count == 0
-            for item in items:
-                events = self.engine.classify(Article(
-                    title=item.title, text=item.content or item.summary,
-                    published=item.published or now))
-                fresh = is_fresh(item.published, now, self.settings.max_age, first_fetch)
-                linked: list[TimelineEvent] = []
-                if events:  # only stories with events can join or follow up timeline events
-                    text = f"{item.title} {item.summary}"
-                    linked = tx.events_of_items(self.near.similar(text))
-                    self.near.add(item.id, text, item.first_seen)
-                for ev in events:
-                    report.events += 1
-                    report.event_types.append(ev.type)
-                    event_id = self._place(tx, item, ev, now, linked)
-                    if not (fresh and alertable(ev)):
-                        continue
-                    if subscribers is None:
-                        subscribers = [s for s in tx.subscriptions() if s.mode == "instant"]
-                    report.alerts += self._enqueue(tx, event_id, ev, subscribers, now)
+            if items:
+                self._timeline(tx, feed, items, now, report)
             pub_times = tx.recent_pub_times(feed.id)
             interval = adaptive_interval(pub_times, self.settings.min_interval,
                                          self.settings.max_interval, feed.interval, now=now)
@@ -243,42 +233,109 @@ class Pipeline:
                 last_new_item_at=now if items else feed.last_new_item_at,
                 pub_times=pub_times, watched_since=feed.created_at))
 
+    def _timeline(self, tx: Tx, feed: FeedView, items: Sequence[StoredItem], now: datetime,
+                  report: FeedReport) -> None:
+        """Classify the new items, place their events and queue alerts: one batch write."""
+        found = [(item, self.engine.classify(Article(
+            title=item.title, text=item.content or item.summary,
+            published=item.published or now))) for item in items]
+        found = [(item, events) for item, events in found if events]
+        if not found:
+            return
+        placer = _Placer(self._candidates(tx, found, now))
+        near = {item.id: self.near.match_and_add(item.id, f"{item.title} {item.summary}",
+                                                 item.first_seen) for item, _ in found}
+        stored = tx.events_of_items({i for ids in near.values() for i in ids})
+        first_fetch = feed.fetch_count == 0
+        subscribers: list[Subscription] | None = None
+        for item, events in found:
+            linked = [ev for i in near[item.id]
+                      for ev in stored.get(i, placer.by_item.get(i, []))]
+            fresh = is_fresh(item.published, now, self.settings.max_age, first_fetch)
+            for ev in events:
+                report.events += 1
+                report.event_types.append(ev.type)
+                ref = placer.place(item, ev, linked)
+                if not (fresh and alertable(ev)):
+                    continue
+                if subscribers is None:
+                    subscribers = [s for s in tx.subscriptions() if s.mode == "instant"]
+                placer.batch.alerts.extend(self._recipients(ref, ev, subscribers, now))
+        written = tx.write_timeline(placer.batch, now)
+        report.alerts += written.alerts
+        for event_id in placer.joined_alerted:
+            enqueue_updates(tx, event_id, now)  # alerted events edit their message instead
+
+    def _candidates(self, tx: Tx, found: Sequence[tuple[StoredItem, Sequence[DetectedEvent]]],
+                    now: datetime) -> list[TimelineEvent]:
+        """Timeline events any of these events could join, in one query."""
+        times: list[datetime] = []
+        types: set[str] = set()
+        entities: set[str] = set()
+        anonymous = False
+        for item, events in found:
+            for ev in events:
+                when = event_time(ev, item.published, item.first_seen)
+                span = window(ev) * 2
+                times += [when - span, when + span]
+                types.add(ev.type)
+                mine = main_entities(ev.entities)
+                entities |= mine
+                anonymous |= not mine
+        return tx.events_between(sorted(types), min(times), max(times),
+                                 () if anonymous else entities, limit=5000)
+
+    def _recipients(self, ref: int, ev: DetectedEvent, subscribers: Sequence[Subscription],
+                    now: datetime) -> list[tuple[int, str, str | None]]:
+        out: list[tuple[int, str, str | None]] = [
+            (ref, chat, wl) for chat, wl in match_watchlists(ev, self.watchlists)]
+        subs = [(s.chat_id, s.events, s.entities, s.muted_until) for s in subscribers]
+        out += [(ref, chat, None) for chat in match_subscribers(ev, subs, now)]
+        return out
+
     def _refresh_near(self, tx: Tx, now: datetime) -> None:
         """Bring the near-duplicate index up to date with items stored by any process."""
         self.near.expire(now)
         for item_id, text, seen in tx.items_after(self.near.last_id, now - self.near.window):
             self.near.add(item_id, text, seen)
 
-    def _place(
-        self, tx: Tx, item: StoredItem, ev: DetectedEvent, now: datetime,
-        linked: Sequence[TimelineEvent] = (),
-    ) -> int:
-        """Put ``ev`` on the timeline: join the event it reports again, or start one."""
-        when = event_time(ev, item.published, item.first_seen)
-        span = window(ev) * 2
-        candidates = {c.id: c for c in tx.events_between(
-            [ev.type], when - span, when + span, main_entities(ev.entities))}
-        candidates.update((c.id, c) for c in linked)
-        same = find_same(ev, when, list(candidates.values()), frozenset(c.id for c in linked))
-        if same is not None:
-            tx.add_source(same.id, item, ev, now)
-            return same.id
-        headline = item.title or ev.sentence
-        previous = follow_up_of(ev, linked)
-        event_id = tx.create_event(ev, headline=headline, sort_date=when, now=now,
-                                   outlet=item.outlet,
-                                   follow_up_of=previous.id if previous else None)
-        tx.add_source(event_id, item, ev, now)
-        return event_id
 
-    def _enqueue(
-        self, tx: Tx, event_id: int, ev: DetectedEvent, subscribers: Sequence[Subscription],
-        now: datetime,
-    ) -> int:
-        queued = 0
-        for chat, wl_name in match_watchlists(ev, self.watchlists):
-            queued += tx.enqueue(event_id, chat, now, watchlist=wl_name)
-        subs = [(s.chat_id, s.events, s.entities, s.muted_until) for s in subscribers]
-        for chat in match_subscribers(ev, subs, now):
-            queued += tx.enqueue(event_id, chat, now)
-        return queued
+
+class _Placer:
+    """Places a feed's events on the timeline in memory (see :mod:`tracker.timeline`).
+
+    A new event gets a temporary negative ref, is added to the candidates at once (so a
+    second report in the same batch joins it) and is written with the batch.
+    """
+
+    def __init__(self, candidates: list[TimelineEvent]) -> None:
+        self.candidates = candidates
+        self.batch = TimelineBatch()
+        self.joined_alerted: set[int] = set()
+        self.by_item: dict[int, list[TimelineEvent]] = {}  # events placed for each item
+
+    def place(self, item: StoredItem, ev: DetectedEvent,
+              linked: Sequence[TimelineEvent]) -> int:
+        when = event_time(ev, item.published, item.first_seen)
+        known = {c.id for c in self.candidates}
+        pool = [*self.candidates, *(c for c in linked if c.id not in known)]
+        same = find_same(ev, when, pool, frozenset(c.id for c in linked))
+        if same is not None:
+            self.by_item.setdefault(item.id, []).append(same)
+            self.batch.sources.append((same.id, item, ev))
+            if same.alerted and same.id > 0:
+                self.joined_alerted.add(same.id)
+            return same.id
+        previous = follow_up_of(ev, linked)
+        ref = -(len(self.batch.new_events) + 1)
+        self.batch.new_events.append(NewEvent(
+            ref, ev, item.title or ev.sentence, when, item.outlet,
+            previous.id if previous else None))
+        self.batch.sources.append((ref, item, ev))
+        created = TimelineEvent(
+            id=ref, type=ev.type, headline=item.title, entities=ev.entities,
+            event_date=ev.event_date, sort_date=when, status=ev.status, first_seen=item.first_seen,
+            first_outlet=item.outlet, source_count=1, alerted=False, evidence=ev.evidence)
+        self.candidates.append(created)
+        self.by_item.setdefault(item.id, []).append(created)
+        return ref

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import ColumnElement, func, or_, update
@@ -124,6 +124,57 @@ def _event_view(row: EventRow) -> TimelineEvent:
         sort_date=row.sort_date, status=row.status, first_seen=row.first_seen,
         first_outlet=row.first_outlet, source_count=row.source_count, alerted=row.alerted,
         evidence=tuple(json.loads(row.evidence)),
+    )
+
+
+@dataclass(frozen=True)
+class NewEvent:
+    """A timeline event to create; ``ref`` is a temporary negative id within its batch."""
+
+    ref: int
+    ev: DetectedEvent
+    headline: str
+    sort_date: datetime
+    outlet: str
+    follow_up_of: int | None = None
+
+
+@dataclass
+class TimelineBatch:
+    """One feed's timeline changes; event refs are real ids or a new event's ``ref``."""
+
+    new_events: list[NewEvent] = field(default_factory=list)
+    sources: list[tuple[int, StoredItem, DetectedEvent]] = field(default_factory=list)
+    alerts: list[tuple[int, str, str | None]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    event_ids: list[int]
+    sources: int
+    alerts: int
+
+
+def _unique_entities(entities: Sequence[EntityRef]) -> list[EntityRef]:
+    """Each entity once, with its first (most telling) role."""
+    first: dict[str, EntityRef] = {}
+    for e in entities:
+        first.setdefault(e.id, e)
+    return list(first.values())
+
+
+def _new_event_row(n: NewEvent, now: datetime) -> EventRow:
+    entities = _unique_entities(n.ev.entities)
+    date = n.ev.event_date
+    return EventRow(
+        type=n.ev.type, headline=n.headline,
+        event_date=date.value if date else None, precision=date.precision if date else None,
+        sort_date=n.sort_date, status=n.ev.status, confidence=n.ev.confidence,
+        entities=json.dumps([e.__dict__ for e in entities], ensure_ascii=False),
+        entity_keys=_entity_keys(entities),
+        evidence=json.dumps(list(n.ev.evidence), ensure_ascii=False),
+        first_seen=now, first_outlet=n.outlet, source_count=0, updated_at=now,
+        follow_up_of=n.follow_up_of if n.follow_up_of and n.follow_up_of > 0 else None,
     )
 
 
@@ -304,86 +355,138 @@ class Tx:
         self, ev: DetectedEvent, *, headline: str, sort_date: datetime, now: datetime,
         outlet: str, follow_up_of: int | None = None,
     ) -> int:
-        first: dict[str, EntityRef] = {}
-        for e in ev.entities:
-            first.setdefault(e.id, e)  # an entity once, with its first (most telling) role
-        ev = replace(ev, entities=tuple(first.values()))
-        row = EventRow(
-            type=ev.type, headline=headline,
-            event_date=ev.event_date.value if ev.event_date else None,
-            precision=ev.event_date.precision if ev.event_date else None,
-            sort_date=sort_date, status=ev.status, confidence=ev.confidence,
-            entities=json.dumps([e.__dict__ for e in ev.entities], ensure_ascii=False),
-            entity_keys=_entity_keys(ev.entities),
-            evidence=json.dumps(list(ev.evidence), ensure_ascii=False),
-            first_seen=now, first_outlet=outlet, source_count=0, follow_up_of=follow_up_of,
-            updated_at=now,
-        )
-        self.session.add(row)
-        self.session.flush()
-        assert row.id is not None
-        for e in {e.id: e for e in ev.entities}.values():
-            self.session.add(EventEntityRow(event_id=row.id, entity_id=e.id, role=e.role,
-                                            sort_date=sort_date))
-        self.session.add(EventStatusRow(event_id=row.id, status=ev.status, at=now))
-        return row.id
+        """Start a timeline event (without sources; see :meth:`add_source`)."""
+        batch = TimelineBatch(new_events=[NewEvent(-1, ev, headline, sort_date, outlet,
+                                                    follow_up_of)])
+        return self.write_timeline(batch, now).event_ids[-1]
 
     def add_source(
         self, event_id: int, item: StoredItem, ev: DetectedEvent, now: datetime
     ) -> bool:
         """Attach ``item`` as a source of the event; False when it already was one."""
-        exists = self.session.exec(
-            select(EventSourceRow.id).where(EventSourceRow.event_id == event_id,
-                                            EventSourceRow.item_id == item.id)
-        ).first()
-        if exists is not None:
-            return False
-        self.session.add(EventSourceRow(
-            event_id=event_id, item_id=item.id, outlet=item.outlet, url=item.link,
-            published=item.published, fetched=now, sentence=ev.sentence,
-            evidence=json.dumps(list(ev.evidence), ensure_ascii=False), status=ev.status,
-            recap=ev.recap,
-        ))
-        row = self.session.get(EventRow, event_id)
-        assert row is not None
+        written = self.write_timeline(TimelineBatch(sources=[(event_id, item, ev)]), now)
+        return written.sources == 1
+
+    def write_timeline(self, batch: TimelineBatch, now: datetime) -> BatchResult:
+        """Write a feed's timeline changes in a few statements.
+
+        In order: the new events (their temporary negative refs become ids), their entity
+        and status rows; then every source, which bumps its event's source count, merges its
+        entities and records a status change (confirmed or denied, never from a recap); then
+        the outbox rows, skipping any (event, chat) alert that is already queued.
+        """
+        ids: dict[int, int] = {}
+        rows = [(n.ref, _new_event_row(n, now)) for n in batch.new_events]
+        self.session.add_all(row for _, row in rows)
+        self.session.flush()
+        events: dict[int, EventRow] = {}
+        for ref, row in rows:
+            assert row.id is not None
+            ids[ref] = row.id
+        for (ref, row), n in zip(rows, batch.new_events, strict=True):
+            assert row.id is not None
+            if n.follow_up_of is not None and n.follow_up_of < 0:  # follows one of this batch
+                row.follow_up_of = ids[n.follow_up_of]
+            events[row.id] = row
+            self.session.add_all(EventEntityRow(event_id=row.id, entity_id=e.id, role=e.role,
+                                                sort_date=n.sort_date)
+                                 for e in _unique_entities(n.ev.entities))
+            self.session.add(EventStatusRow(event_id=row.id, status=n.ev.status, at=now))
+
+        def real(ref: int) -> int:
+            return ids[ref] if ref < 0 else ref
+
+        sources = [(real(ref), item, ev) for ref, item, ev in batch.sources]
+        joined = {eid for eid, _, _ in sources} - set(events)
+        if joined:
+            events.update((r.id, r) for r in self.session.exec(
+                select(EventRow).where(col(EventRow.id).in_(joined))).all() if r.id)
+        pairs = {(eid, item.id) for eid, item, _ in sources if eid in joined}
+        existing: set[tuple[int, int]] = set()
+        if pairs:
+            existing = {(e, i) for e, i in self.session.exec(
+                select(EventSourceRow.event_id, EventSourceRow.item_id).where(
+                    col(EventSourceRow.event_id).in_({e for e, _ in pairs}),
+                    col(EventSourceRow.item_id).in_({i for _, i in pairs}))).all()}
+        added = 0
+        for eid, item, ev in sources:
+            if (eid, item.id) in existing:
+                continue
+            existing.add((eid, item.id))
+            self.session.add(EventSourceRow(
+                event_id=eid, item_id=item.id, outlet=item.outlet, url=item.link,
+                published=item.published, fetched=now, sentence=ev.sentence,
+                evidence=json.dumps(list(ev.evidence), ensure_ascii=False), status=ev.status,
+                recap=ev.recap))
+            self._merge_source(events[eid], item, ev, now)
+            added += 1
+        queued = self._enqueue_alerts([(real(ref), chat, wl) for ref, chat, wl in batch.alerts],
+                                      now)
+        self.session.flush()
+        return BatchResult([ids[n.ref] for n in batch.new_events], added, queued)
+
+    def _merge_source(self, row: EventRow, item: StoredItem, ev: DetectedEvent,
+                      now: datetime) -> None:
+        assert row.id is not None
         row.source_count += 1
         row.updated_at = now
         if row.status != ev.status and not ev.recap and ev.status in ("confirmed", "denied"):
             row.status = ev.status
-            self.session.add(EventStatusRow(event_id=event_id, status=ev.status, at=now,
+            self.session.add(EventStatusRow(event_id=row.id, status=ev.status, at=now,
                                             item_id=item.id))
         known = {e["id"] for e in json.loads(row.entities)}
-        added = list({e.id: e for e in ev.entities if e.id not in known}.values())
-        if added:
-            merged = [*json.loads(row.entities), *(e.__dict__ for e in added)]
+        fresh = [e for e in _unique_entities(ev.entities) if e.id not in known]
+        if fresh:
+            merged = [*json.loads(row.entities), *(e.__dict__ for e in fresh)]
             row.entities = json.dumps(merged, ensure_ascii=False)
             row.entity_keys = _entity_keys([EntityRef(**e) for e in merged])
-            for e in added:
-                self.session.add(EventEntityRow(event_id=event_id, entity_id=e.id, role=e.role,
-                                                sort_date=row.sort_date))
+            self.session.add_all(EventEntityRow(event_id=row.id, entity_id=e.id, role=e.role,
+                                                sort_date=row.sort_date) for e in fresh)
         self.session.add(row)
-        self.session.flush()
-        return True
+
+    def _enqueue_alerts(self, alerts: Sequence[tuple[int, str, str | None]],
+                        now: datetime) -> int:
+        if not alerts:
+            return 0
+        queued = {(e, c) for e, c in self.session.exec(
+            select(OutboxRow.event_id, OutboxRow.chat_id).where(
+                col(OutboxRow.event_id).in_({e for e, _, _ in alerts}),
+                OutboxRow.kind == "alert")).all()}
+        n = 0
+        for event_id, chat, watchlist in alerts:
+            if (event_id, chat) in queued:
+                continue
+            queued.add((event_id, chat))
+            self.session.add(OutboxRow(event_id=event_id, chat_id=chat, kind="alert",
+                                       watchlist=watchlist, next_attempt_at=now,
+                                       created_at=now))
+            n += 1
+        return n
 
     def items_after(self, last_id: int, since: datetime) -> list[tuple[int, str, datetime]]:
-        """(id, title + summary, first seen) of distinct items newer than ``last_id``."""
+        """(id, title + summary, first seen) of items newer than ``last_id`` that are the
+        source of a timeline event (the only ones near-duplicate matching can use)."""
         rows = self.session.exec(
             select(ItemRow.id, ItemRow.title, ItemRow.summary, ItemRow.first_seen)
             .where(col(ItemRow.id) > last_id, ItemRow.first_seen >= since,
-                   col(ItemRow.duplicate_of).is_(None))
+                   col(ItemRow.id).in_(select(EventSourceRow.item_id)))
             .order_by(col(ItemRow.id))
         ).all()
         return [(i, f"{t} {s}", seen) for i, t, s, seen in rows if i is not None]
 
-    def events_of_items(self, item_ids: Sequence[int]) -> list[TimelineEvent]:
-        """The timeline events that these items are sources of."""
+    def events_of_items(self, item_ids: Collection[int]) -> dict[int, list[TimelineEvent]]:
+        """The timeline events each of these items is a source of, by item id."""
+        out: dict[int, list[TimelineEvent]] = {}
         if not item_ids:
-            return []
+            return out
         rows = self.session.exec(
-            select(EventRow).join(EventSourceRow, col(EventSourceRow.event_id) == EventRow.id)
-            .where(col(EventSourceRow.item_id).in_(item_ids)).distinct()
+            select(EventSourceRow.item_id, EventRow)
+            .join(EventRow, col(EventRow.id) == EventSourceRow.event_id)
+            .where(col(EventSourceRow.item_id).in_(list(item_ids)))
         ).all()
-        return [_event_view(r) for r in rows]
+        for item_id, row in rows:
+            out.setdefault(item_id, []).append(_event_view(row))
+        return out
 
     def mark_alerted(self, event_id: int) -> None:
         self.session.execute(update(EventRow).where(col(EventRow.id) == event_id)
