@@ -70,6 +70,8 @@ class Engine:
             for sets in self._trigger_sets
         )
         self._pattern_mask = self._matcher.mask(self._matcher.pattern_groups)
+        self._pattern_capable = tuple(any(m & self._pattern_mask for m in masks)
+                                      for masks in self._trigger_masks)
         self._bit = self._matcher.bit
         self._labels = {e.id: e.labels for e in gazetteer.entities.values()}
         self._states = frozenset(e.id for e in gazetteer.entities.values()
@@ -112,6 +114,8 @@ class Engine:
                     break
             else:
                 rules.append(index)  # every trigger group occurs: the common fast path
+                continue
+            if not self._pattern_capable[index]:
                 continue
             missing = [m for m in masks if not m & groups]
             if pattern_raw is None and all(m & self._pattern_mask for m in missing):
