@@ -93,3 +93,24 @@ def test_state_actor_next_to_the_verb_decides(engine: Engine) -> None:
     text = "الصين تحظر منتجات ميكرون الأمريكية رغم ضغوط الولايات المتحدة."
     types = {ev.type for ev in engine.classify(Article("", text, PUB))}
     assert "export_restriction" not in types and "purchase_guidance" in types
+
+
+def test_empty_and_markup_free_inputs(engine: Engine) -> None:
+    """Empty items and items made only of punctuation yield no events and no error."""
+    assert engine.classify(Article("", "", None)) == ()
+    assert engine.classify(Article("…", "؟؟ ، . \n\n", PUB)) == ()
+
+
+def test_rumoured_and_planned_statuses(engine: Engine) -> None:
+    """Sourced reports are rumoured; intentions and the future prefix are planned."""
+    got = _types(engine, "قالت مصادر مطلعة إن واشنطن ستفرض قيودا جديدة على تصدير الرقائق.")
+    assert got == {"export_restriction": "rumoured"}
+    got = _types(engine, "تعتزم هواوي بدء الإنتاج الضخم لشريحة أسيند 910C.")
+    assert got == {"mass_production": "planned"}
+
+
+def test_recap_cue_without_date(engine: Engine) -> None:
+    """سبق أن marks an undated recap."""
+    (ev,) = engine.classify(Article(
+        "", "وسبق أن فرضت الولايات المتحدة قيودا على تصدير رقائق إنفيديا إلى الصين.", PUB))
+    assert ev.type == "export_restriction" and ev.recap and ev.event_date is None
