@@ -84,7 +84,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--subscribers", type=int, default=10_000)
     parser.add_argument("--rate", type=float, default=500.0)
-    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--concurrency", type=int, default=50, help="drain slots (its default)")
     parser.add_argument("--pool", type=int, default=8, help="HTTP connections to the Bot API")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)

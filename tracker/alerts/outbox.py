@@ -25,6 +25,7 @@ when a claim comes back short (nothing more is due). A notifier with a ``prepare
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -95,6 +96,7 @@ async def drain(
     gate = asyncio.Semaphore(concurrency)
     outcomes: list[Sent | Retry] = []
     ready = asyncio.Event()
+    full = asyncio.Event()
     finished = False
     prepare = getattr(notifier, "prepare", None)
     gather_at = max(1, concurrency // 2)
@@ -103,6 +105,8 @@ async def drain(
         outcomes.append(await _deliver(notifier, msg, clock, report, max_attempts,
                                        on_undeliverable))
         ready.set()
+        if len(outcomes) >= gather_at:
+            full.set()
 
     async def producer() -> None:
         nonlocal finished
@@ -133,7 +137,9 @@ async def drain(
                 await ready.wait()
                 continue
             if len(outcomes) < gather_at and not finished:
-                await asyncio.sleep(flush_every)  # let a few more finish: one commit for all
+                full.clear()  # let a few more finish (or the time pass): one commit for all
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(full.wait(), flush_every)
             taken = outcomes[:]
             outcomes.clear()
             await asyncio.to_thread(
