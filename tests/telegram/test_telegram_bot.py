@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,14 +20,22 @@ from tests.telegram.helpers import (
 )
 from tracker.alerts.match import match_subscribers
 from tracker.alerts.outbox import drain
+from tracker.classify import load_engine
 from tracker.model import DetectedEvent, EntityRef
 from tracker.store.repo import Store
 from tracker.store.subscribers import get_subscriber, outbox_states, subscribe
-from tracker.telegram.bot import BotSettings, build_application, start_bot, stop_bot
+from tracker.telegram.bot import (
+    BotSettings,
+    build_application,
+    label_choices,
+    start_bot,
+    stop_bot,
+)
 from tracker.telegram.digest import send_digests
 from tracker.telegram.sender import TelegramNotifier
 
 ADMIN = 999
+REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
@@ -226,3 +235,47 @@ async def test_evidence_in_a_channel_is_a_pop_up_not_a_post(
     [answer] = api.calls_of("answerCallbackQuery")
     assert "أطلقت شريحة" in answer["text"] and answer["show_alert"] in (True, "true")
     assert len(api.sent(channel)) == 1
+
+
+async def test_the_shipped_gazetteer_and_taxonomy_drive_keyboards_and_typed_names(
+    api: BotApiServer, store: Store, clock: Clock
+) -> None:
+    """With the real engine's labels, every keyboard page is valid and typed names resolve."""
+    engine = load_engine(REPO / "config/taxonomy.toml", REPO / "config/entities.toml")
+    entities = label_choices(engine, engine.entity_kinds(), "entity")
+    types = label_choices(engine, engine.event_types(), "event")
+    app = build_application(
+        {("telegram", "api_url"): api.base_url + "/bot"}, store, engine, clock, token=TOKEN,
+        entity_ids_with_labels=entities, event_types_with_labels=types,
+        settings=BotSettings(poll_timeout=1.0, set_commands=False))
+    await start_bot(app)
+    try:
+        chat = 8001
+        api.inject_command(chat, "/start")
+        await said(api, chat, 1)
+        api.inject_command(chat, "/watch انفيديا")
+        await said(api, chat, 2)
+        api.inject_command(chat, "/watch Export permit")
+        await said(api, chat, 3)
+        sub = get_subscriber(store, str(chat))
+        assert sub is not None and sub.entities == {"nvidia"}
+        assert "export_permit" in sub.events
+        api.inject_command(chat, "/watch")
+        await said(api, chat, 4)
+        page, seen = 0, 0
+        while True:  # walk every page of the entity keyboard
+            data = f"w:e:{page}"
+            count = len(api.sent(chat))
+            api.inject_callback(chat, button(api, chat, data), data)
+            await said(api, chat, count + 1)
+            rows = api.sent(chat)[-1].reply_markup["inline_keyboard"]
+            picks = [b for row in rows for b in row if b["callback_data"].startswith("w+:")]
+            assert all(len(b["callback_data"].encode()) <= 64 for b in picks)
+            seen += len(picks)
+            if not any(b["callback_data"] == f"w:e:{page + 1}" for row in rows for b in row):
+                break
+            page += 1
+        assert seen == len(entities)
+    finally:
+        await stop_bot(app)
+
