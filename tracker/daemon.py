@@ -62,6 +62,8 @@ class Daemon:
             self._running.add(task)
             try:
                 await job()
+            except asyncio.CancelledError:  # stop() cancels what outlives the grace period
+                log.warning("job_cancelled", extra={"job": getattr(job, "__name__", "job")})
             except Exception:
                 log.exception("job_failed", extra={"job": getattr(job, "__name__", "job")})
             finally:

@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, func, or_, update
+from sqlalchemy import ColumnElement, func, or_, text, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlmodel import Session, col, select
@@ -44,6 +44,9 @@ from tracker.store.tables import (
     WatchRuleRow,
 )
 from tracker.text.normalize import match_key
+
+
+_SYNC_LOCK = 7_245_002  # PostgreSQL advisory lock held while syncing the feed list
 
 
 @dataclass(frozen=True)
@@ -556,6 +559,8 @@ class Store:
         from tracker.config import FeedConfig  # a value type; no I/O
 
         with self.tx() as tx:
+            if self._postgres:  # replicas starting together must not insert a feed twice
+                tx.session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _SYNC_LOCK})
             rows = {r.url: r for r in tx.session.exec(select(FeedRow)).all()}
             wanted: dict[str, FeedConfig] = {}
             for f in feeds:

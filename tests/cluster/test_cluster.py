@@ -1,0 +1,109 @@
+"""Several `tracker run` processes on one PostgreSQL share the feeds through leases."""
+
+from __future__ import annotations
+
+import itertools
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.support.feedserver import FeedServer, Item, rss
+
+REPO = Path(__file__).resolve().parents[2]
+FEEDS = 300
+INTERVAL = 4.0
+LEASE = 5.0
+pytestmark = [pytest.mark.postgres, pytest.mark.slow]
+
+
+@pytest.fixture
+def pg_url(request: pytest.FixtureRequest) -> str:
+    """A fresh PostgreSQL schema (these tests need a shared server)."""
+    from tests.conftest import PG_URL, _pg_schema_url
+
+    if not PG_URL:
+        pytest.skip("cluster tests need TRACKER_TEST_DATABASE_URL")
+    gen = _pg_schema_url(PG_URL)
+    url = next(gen)
+    request.addfinalizer(lambda: next(gen, None))
+    return url
+
+
+def _config(tmp_path: Path, urls: list[str]) -> Path:
+    feeds = "".join(f'[[feeds]]\nurl = "{u}"\nname = "feed {i}"\ninterval = "{INTERVAL}s"\n'
+                    for i, u in enumerate(urls))
+    path = tmp_path / "tracker.toml"
+    path.write_text(f"""
+[scheduler]
+min_interval = "1s"
+tick = "0.5s"
+lease = "{LEASE}s"
+max_concurrent_feeds = 100
+[health]
+enabled = false
+[logging]
+level = "WARNING"
+[classifier]
+taxonomy = "{REPO / 'config' / 'taxonomy.toml'}"
+entities = "{REPO / 'config' / 'entities.toml'}"
+{feeds}""", encoding="utf-8")
+    return path
+
+
+def _start(cfg: Path, db: str, tmp_path: Path, n: int) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "PYTHONPATH": str(REPO), "TRACKER_DATABASE_URL": db}
+    with (tmp_path / f"p{n}.log").open("wb") as log:  # the child keeps its own copy
+        return subprocess.Popen([sys.executable, "-m", "tracker", "run", "--config", str(cfg)],
+                                cwd=tmp_path, env=env, stdout=log, stderr=subprocess.STDOUT)
+
+
+def test_three_processes_poll_each_feed_once_per_interval_and_survive_a_kill(
+    tmp_path: Path, pg_url: str
+) -> None:
+    """Each feed is polled once per interval across three processes (never twice at once),
+    and after one process is SIGKILLed the others take over its feeds within the lease."""
+    body = rss([Item(title="خبر عادي لاختبار التوزيع", link="/n/1", guid="1")])
+    hosts = [f"127.0.0.{i}" for i in range(2, 8)]
+    with FeedServer(hosts=hosts) as srv:
+        paths = [f"/f{i}.xml" for i in range(FEEDS)]
+        for p in paths:
+            srv.add(p, body, content_type="application/rss+xml")
+        cfg = _config(tmp_path, [srv.url(p, host=i % len(hosts)) for i, p in enumerate(paths)])
+        subprocess.run([sys.executable, "-m", "tracker", "db", "upgrade", "--config", str(cfg)],
+                       env={**os.environ, "PYTHONPATH": str(REPO), "TRACKER_DATABASE_URL": pg_url},
+                       check=True, capture_output=True, timeout=60)
+        procs = [_start(cfg, pg_url, tmp_path, n) for n in range(3)]
+        try:
+            time.sleep(14)
+            procs[0].send_signal(signal.SIGKILL)
+            killed_at = time.monotonic()
+            procs[0].wait(timeout=10)
+            time.sleep(LEASE + 2 * INTERVAL + 4)
+            end = time.monotonic()
+        finally:
+            for p in procs[1:]:
+                p.send_signal(signal.SIGTERM)
+            for p in procs:
+                p.wait(timeout=30)
+        requests = list(srv.requests)
+    by_path: dict[str, list[float]] = {}
+    for r in requests:
+        by_path.setdefault(r.path, []).append(r.at)
+    assert set(by_path) == set(paths), "some feeds were never polled"
+    too_close = []
+    for p, times in by_path.items():
+        times.sort()
+        gaps = [b - a for a, b in itertools.pairwise(times)]
+        too_close += [(p, g) for g in gaps if g < INTERVAL * 0.9]
+        assert any(t > killed_at + LEASE for t in times), f"{p} not polled after the kill"
+    assert too_close == [], f"polled twice within an interval: {too_close[:5]}"
+    polls = sum(len(t) for t in by_path.values())
+    assert polls >= FEEDS * 4, "the cluster polled far less than once per interval"
+    survivors = [(tmp_path / f"p{n}.log").read_text() for n in (1, 2)]
+    assert all("Traceback" not in log for log in survivors)
+    assert end > killed_at
