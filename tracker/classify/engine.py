@@ -7,8 +7,8 @@ Order of work for one article:
 2. regex hits (product codes, figures) near digits; entities de-overlapped (longest wins);
    the key is split into sentences that line up with the display sentences;
 3. per sentence that can fire a rule, per clause and rule: every requirement met (lexicon
-   groups in the clause; entities in the clause, else the sentence, else an earlier sentence
-   for non-state entities, at a confidence cost), no excluded group or entity label in the
+   groups in the clause; entities in the clause, else the sentence, else a company from an
+   earlier sentence, at a confidence cost), no excluded group or entity label in the
    clause, trigger hits within ``near`` tokens (the earliest such mention), and for a
    state-actor rule the state named next to the verb is one of its actors (not after a
    preposition: إلى الصين); a third-party, anticipation or question sentence yields nothing;
@@ -76,6 +76,8 @@ class Engine:
         self._labels = {e.id: e.labels for e in gazetteer.entities.values()}
         self._states = frozenset(e.id for e in gazetteer.entities.values()
                                  if e.kind in _STATE_KINDS)
+        self._companies = frozenset(e.id for e in gazetteer.entities.values()
+                                    if e.kind == "company")
 
     # --- descriptive API -----------------------------------------------------------------
 
@@ -232,7 +234,7 @@ class Engine:
                 fallback = max(fallback, 0.1)
                 continue
             before = [h for h in reversed(earlier) if wanted & self._labels[h.name]
-                      and h.name not in self._states]  # never borrow a state actor
+                      and h.name in self._companies]  # borrow only the company spoken of
             if not before:
                 return None
             entity_hits.append(before[0])
