@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import socket
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -27,6 +27,8 @@ from tracker.ops.feedhealth import HealthPolicy
 from tracker.pipeline import Pipeline, PipelineSettings
 from tracker.store.db import make_engine, upgrade
 from tracker.store.repo import Store
+from tracker.telegram.bot import BotSettings
+from tracker.telegram.sender import SenderSettings, TelegramNotifier, build_notifier
 
 
 def load_classifier(config: Config) -> Engine:
@@ -67,6 +69,32 @@ def open_store(config: Config, migrate: bool = True) -> Store:
     return Store(engine)
 
 
+def telegram_token(config: Config, env: Mapping[str, str] | None = None) -> str | None:
+    """The bot token from the variable named by ``telegram.token_env`` (None: not set)."""
+    env = os.environ if env is None else env
+    return env.get(config.get("telegram", "token_env")) or None
+
+
+def sender_settings(config: Config) -> SenderSettings:
+    return SenderSettings(
+        api_url=config.get("telegram", "api_url"),
+        overall_per_second=config.get("telegram", "overall_per_second"),
+        group_per_minute=config.get("telegram", "group_per_minute"),
+        per_chat_interval=config.get("telegram", "per_chat_interval"),
+        transport=config.get("telegram", "transport"),
+    )
+
+
+def bot_settings(config: Config) -> BotSettings:
+    return BotSettings(
+        overall_per_second=config.get("telegram", "overall_per_second"),
+        group_per_minute=config.get("telegram", "group_per_minute"),
+        webhook_url=config.get("telegram", "webhook_url") or None,
+        webhook_listen=config.get("telegram", "webhook_listen"),
+        webhook_port=config.get("telegram", "webhook_port"),
+    )
+
+
 def process_id() -> str:
     """A lease owner name unique to this process."""
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
@@ -80,6 +108,7 @@ class App:
     pipeline: Pipeline
     notifier: Notifier
     owner: str
+    telegram_token: str | None = None
 
 
 @asynccontextmanager
@@ -106,10 +135,22 @@ async def open_app(
         owner,
         serialise_writes=store.engine.dialect.name == "sqlite",
     )
-    notifier = ConsoleNotifier(out, classifier)
+    token = telegram_token(config)
+    telegram: TelegramNotifier | None = None
+    notifier: Notifier
+    if token:
+        telegram = build_notifier(config.values, store, classifier, token=token,
+                                  settings=sender_settings(config),
+                                  watchlists=config.watchlists)
+        await telegram.start()
+        notifier = telegram
+    else:
+        notifier = ConsoleNotifier(out, classifier)
     try:
-        yield App(config, store, classifier, pipeline, notifier, owner)
+        yield App(config, store, classifier, pipeline, notifier, owner, token)
     finally:
+        if telegram is not None:
+            await telegram.close()
         await client.aclose()
         await replay.aclose()
         store.engine.dispose()

@@ -25,13 +25,20 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 import tracker
 from tracker.alerts.outbox import drain
-from tracker.app import App, load_classifier, open_app
+from tracker.app import App, bot_settings, load_classifier, open_app
 from tracker.config import Config, load_config
 from tracker.errors import TrackerError
 from tracker.ops.instrument import MeteredNotifier, observe_cycle, observe_drain
 from tracker.ops.metrics import Metrics
 from tracker.ops.probes import sql_ping
 from tracker.ops.runtime import Operations, OpsSettings
+from tracker.telegram.bot import (
+    AnyApplication,
+    build_application,
+    label_choices,
+    start_bot,
+    stop_bot,
+)
 
 log = logging.getLogger(__name__)
 
@@ -110,8 +117,39 @@ class Daemon:
         log.info("config_reloaded", extra={"feeds": len(config.feeds),
                                            "watchlists": len(config.watchlists)})
 
+    async def digest(self, period: str) -> None:
+        """Queue and send the daily or weekly digests (at most one per chat and period)."""
+        from tracker.telegram.digest import send_digests
+
+        now = utc_now()
+        if period == "weekly":  # the config watchlists' channels get the weekly digest too
+            await asyncio.to_thread(self._queue_channel_digests, now)
+        queued = await send_digests(self.app.store, self.app.notifier, now,
+                                    "weekly" if period == "weekly" else "daily",
+                                    clock=utc_now, owner=self.app.owner)
+        log.info("digests_sent", extra={"period": period, "queued": queued})
+
+    def _queue_channel_digests(self, now: datetime) -> None:
+        from tracker.store.subscribers import digest_key, enqueue_digest
+
+        chats = {c for wl in self.app.config.watchlists for c in wl.chats if c != "console"}
+        for chat in sorted(chats):
+            enqueue_digest(self.app.store, chat, digest_key("weekly", now),
+                           now - timedelta(days=7), now, now)
+
     def start(self) -> None:
         now = utc_now()
+        config = self.app.config
+        tz = config.get("scheduler", "timezone")
+        hour = config.get("digest", "hour")
+        weekday = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")[config.get("digest",
+                                                                              "weekday")]
+        self.scheduler.add_job(self._spawn(lambda: self.digest("daily")), "cron", hour=hour,
+                               timezone=tz, id="digest_daily", coalesce=True,
+                               misfire_grace_time=3600)
+        self.scheduler.add_job(self._spawn(lambda: self.digest("weekly")), "cron",
+                               day_of_week=weekday, hour=hour, timezone=tz, id="digest_weekly",
+                               coalesce=True, misfire_grace_time=3600)
         self.scheduler.add_job(self._spawn(self.poll), "interval", seconds=self.tick,
                                next_run_time=now, max_instances=1, coalesce=True, id="poll")
         self.scheduler.add_job(self._spawn(self.send), "interval", seconds=self.outbox_interval,
@@ -128,6 +166,24 @@ class Daemon:
                 task.cancel()
             if pending:
                 await asyncio.wait(pending, timeout=2)
+
+
+async def _start_bot(app: App, config: Config) -> AnyApplication | None:
+    """The Telegram bot (subscriber commands), when a token is set."""
+    if not app.telegram_token:
+        log.warning("telegram_disabled", extra={
+            "reason": f"no token in ${config.get('telegram', 'token_env')}; alerts go to the "
+                      "console"})
+        return None
+    bot = build_application(
+        config.values, app.store, app.classifier, utc_now, token=app.telegram_token,
+        entity_ids_with_labels=label_choices(app.classifier, app.classifier.entity_kinds(),
+                                             "entity"),
+        event_types_with_labels=label_choices(app.classifier, app.classifier.event_types(),
+                                              "event"),
+        settings=bot_settings(config))
+    await start_bot(bot)
+    return bot
 
 
 def ops_settings(config: Config) -> OpsSettings:
@@ -150,6 +206,7 @@ async def run_daemon(config: Config, out: TextIO, *, grace: float = 5.0,
             tick = config.get("scheduler", "tick").total_seconds()
             daemon = Daemon(app, tick=tick, outbox_interval=outbox_every, metrics=metrics)
             daemon.start()
+            bot = await _start_bot(app, config)
             ops = Operations(ops_settings(config), metrics, tracker.__version__)
             await ops.start(check_database=sql_ping(app.store.engine),
                             scheduler_running=lambda: bool(daemon.scheduler.running),
@@ -169,6 +226,8 @@ async def run_daemon(config: Config, out: TextIO, *, grace: float = 5.0,
             await stop.wait()
             log.info("daemon_stopping", extra={"grace_seconds": grace})
             await ops.stop("stopping")
+            if bot is not None:
+                await stop_bot(bot)
             await daemon.stop(grace)
             await daemon.send()
     finally:

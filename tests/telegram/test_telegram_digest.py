@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from tests.conftest import Clock
-from tests.support.botapi import parse_html
-from tests.telegram.helpers import FakeLabels, make_event
+from tests.support.botapi import BotApiServer, parse_html
+from tests.telegram.helpers import TOKEN, FakeLabels, drain_all, make_event, settings_for
 from tracker.alerts.render import SafeLabels
 from tracker.model import EventDate, TimelineEvent
 from tracker.store.repo import Store
-from tracker.store.subscribers import add_rule, subscribe, update_subscriber
+from tracker.store.subscribers import (
+    add_rule,
+    digest_key,
+    enqueue_digest,
+    subscribe,
+    update_subscriber,
+)
 from tracker.telegram.bot import label_choices
 from tracker.telegram.digest import build_digest, queue_digests
 from tracker.telegram.handlers import parse_period
+from tracker.telegram.sender import TelegramNotifier, make_bot
 
 
 def _event(i: int, headline: str, sources: int = 1) -> TimelineEvent:
@@ -79,3 +86,27 @@ def test_unknown_types_render_as_their_id_and_choices_are_bilingual(
     assert "chip_launch" in text
     assert label_choices(labels, ["nvidia"], "entity") == [("nvidia", "إنفيديا", "Nvidia")]
     assert label_choices(labels, ["chip_launch"], "event")[0][2] == "Chip launch"
+
+
+async def test_weekly_digest_reaches_a_config_channel_with_the_week_as_html(
+    api: BotApiServer, store: Store, clock: Clock, labels: FakeLabels
+) -> None:
+    """A config watchlist's channel gets the weekly digest text and the week's HTML file."""
+    make_event(store, clock, headline="إنفيديا تطلق شريحة H20 جديدة")
+    make_event(store, clock, headline="هواوي تكشف معالجا", entities=("huawei",))
+    clock.advance(hours=2)
+    bot = make_bot(TOKEN, settings_for(api))
+    async with bot:
+        notifier = TelegramNotifier(bot, store, labels, per_chat_interval=0.0,
+                                    channels={"@chips": (frozenset(), frozenset({"nvidia"}))},
+                                    timezone="Asia/Riyadh")
+        assert enqueue_digest(store, "@chips", digest_key("weekly", clock()),
+                              clock() - timedelta(days=7), clock(), clock())
+        await drain_all(store, notifier, clock)
+    sent = api.sent("@chips")
+    assert any("ملخص الأسبوع" in parse_html(m.text) for m in sent if m.text)
+    (doc,) = [m for m in sent if m.document]
+    name, data = doc.document
+    assert name.endswith(".html") and data.startswith(b"<!DOCTYPE html>")
+    page = data.decode("utf-8")
+    assert 'dir="rtl"' in page and "شريحة" in page and "هواوي تكشف" not in page

@@ -32,8 +32,9 @@ import time
 import warnings
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions, Message
 from telegram.constants import ParseMode
@@ -45,6 +46,7 @@ from telegram.warnings import PTBDeprecationWarning
 from tracker.alerts.outbox import Rejected, RetryLater, Undeliverable
 from tracker.alerts.render import Labels, SafeLabels, alert_html
 from tracker.errors import DeliveryError
+from tracker.model import Watchlist
 from tracker.store.repo import OutboxMessage, Store
 from tracker.store.subscribers import (
     chat_langs,
@@ -105,7 +107,8 @@ def make_bot(token: str, settings: SenderSettings) -> ExtBot[Any]:
 
 
 def build_notifier(config_values: Mapping[tuple[str, str], Any], store: Store, labels: Labels,
-                   *, token: str, settings: SenderSettings | None = None) -> TelegramNotifier:
+                   *, token: str, settings: SenderSettings | None = None,
+                   watchlists: Sequence[Watchlist] = ()) -> TelegramNotifier:
     """The outbox notifier the daemon uses; ``telegram.api_url`` comes from the config.
 
     Call ``await notifier.start()`` before the first drain and ``await notifier.close()``
@@ -115,8 +118,11 @@ def build_notifier(config_values: Mapping[tuple[str, str], Any], store: Store, l
     api_url = config_values.get(("telegram", "api_url"))
     if api_url:
         settings = replace(settings, api_url=str(api_url))
+    channels = {chat: (wl.events, wl.entities) for wl in watchlists for chat in wl.chats
+                if chat != "console"}
     return TelegramNotifier(make_bot(token, settings), store, labels,
-                            per_chat_interval=settings.per_chat_interval)
+                            per_chat_interval=settings.per_chat_interval, channels=channels,
+                            timezone=str(config_values.get(("scheduler", "timezone"), "UTC")))
 
 
 def evidence_markup(event_id: int, lang: str) -> InlineKeyboardMarkup:
@@ -136,8 +142,12 @@ class TelegramNotifier:
     """A :class:`~tracker.alerts.outbox.Notifier` (with ``prepare``) over a PTB bot."""
 
     def __init__(self, bot: ExtBot[Any], store: Store, labels: Labels, *,
-                 per_chat_interval: float = 1.0, default_lang: str = "ar") -> None:
+                 per_chat_interval: float = 1.0, default_lang: str = "ar",
+                 channels: Mapping[str, tuple[frozenset[str], frozenset[str]]] | None = None,
+                 timezone: str = "UTC") -> None:
         self.bot = bot
+        self.channels = dict(channels or {})  # config watchlist chats: (events, entities)
+        self.timezone = timezone
         self.store = store
         self.labels: Labels = SafeLabels(labels)
         self.per_chat_interval = per_chat_interval
@@ -227,16 +237,40 @@ class TelegramNotifier:
             raise Rejected(f"digest row without a period: {message.watchlist!r}")
         period, since, until = window
         sub = await asyncio.to_thread(get_subscriber, self.store, message.chat_id)
-        if sub is None or not sub.active:
+        if sub is not None and sub.active:
+            wanted = (sub.events, sub.entities)
+        elif message.chat_id in self.channels:  # a channel of a config watchlist
+            wanted = self.channels[message.chat_id]
+        else:
             return None
-        events = await asyncio.to_thread(events_between, self.store, since, until, sub.events,
-                                         sub.entities)
+        events = await asyncio.to_thread(events_between, self.store, since, until, *wanted)
         text = build_digest(events, self.labels, lang, period=period)
         ids = []
         for part in split_html(text):
             sent = await self._send(message.chat_id, part, None)
             ids.append(str(sent.message_id))
+        if period == "weekly":
+            ids.append(await self._weekly_file(message.chat_id, since, until, *wanted))
         return ",".join(ids)
+
+    async def _weekly_file(self, chat_id: str, since: datetime, until: datetime,
+                           events: frozenset[str], entities: frozenset[str]) -> str:
+        """The week's timeline as one self-contained HTML file, filtered like the digest."""
+        from tracker.export import render_export
+
+        entries = await asyncio.to_thread(
+            self.store.timeline, since=since, until=until, limit=None, newest_first=False)
+        entries = [e for e in entries
+                   if (not events or e.event.type in events)
+                   and (not entities or any(x.id in entities for x in e.event.entities))]
+        local = since.astimezone(ZoneInfo(self.timezone)) + timedelta(days=3)
+        week = f"{local.isocalendar().year}-W{local.isocalendar().week:02d}"
+        data = render_export("html", entries, week=week, tz=self.timezone,
+                             labels=self.labels, generated_at=until)
+        await self._space(chat_id)
+        sent = await self._call(chat_id, lambda: self.bot.send_document(
+            chat_id=chat_id, document=data, filename=f"tracker-{week}.html"))
+        return str(sent.message_id)
 
     async def _notice(self, message: OutboxMessage) -> str | None:
         """An operator notice or broadcast: plain text, shown as is."""
