@@ -45,7 +45,6 @@ from tracker.store.tables import (
 )
 from tracker.text.normalize import match_key
 
-
 _SYNC_LOCK = 7_245_002  # PostgreSQL advisory lock held while syncing the feed list
 
 
@@ -386,7 +385,7 @@ class Tx:
         for ref, row in rows:
             assert row.id is not None
             ids[ref] = row.id
-        for (ref, row), n in zip(rows, batch.new_events, strict=True):
+        for (_ref, row), n in zip(rows, batch.new_events, strict=True):
             assert row.id is not None
             if n.follow_up_of is not None and n.follow_up_of < 0:  # follows one of this batch
                 row.follow_up_of = ids[n.follow_up_of]
