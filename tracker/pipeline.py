@@ -114,6 +114,7 @@ class Pipeline:
         self.rng = rng or random.Random()
         self._write_lock = asyncio.Lock() if serialise_writes else None
         self.near = NearDuplicates()
+        self._pub_cache: dict[int, tuple[datetime, ...]] = {}
 
     # --- cycles -------------------------------------------------------------------------
     async def run_cycle(
@@ -220,7 +221,7 @@ class Pipeline:
             report.new_items = len(items)
             if items:
                 self._timeline(tx, feed, items, now, report)
-            pub_times = tx.recent_pub_times(feed.id)
+            pub_times = self._pub_times(tx, feed.id, changed=bool(items))
             interval = adaptive_interval(pub_times, self.settings.min_interval,
                                          self.settings.max_interval, feed.interval, now=now)
             nxt = next_poll_at(now, interval, 0, None, result.max_age_seconds,
@@ -292,6 +293,13 @@ class Pipeline:
         subs = [(s.chat_id, s.events, s.entities, s.muted_until) for s in subscribers]
         out += [(ref, chat, None) for chat in match_subscribers(ev, subs, now)]
         return out
+
+    def _pub_times(self, tx: Tx, feed_id: int, changed: bool) -> tuple[datetime, ...]:
+        """The feed's recent publication times; read again only when it has new items
+        (a feed answering 304 has the same rhythm as last time)."""
+        if changed or feed_id not in self._pub_cache:
+            self._pub_cache[feed_id] = tx.recent_pub_times(feed_id)
+        return self._pub_cache[feed_id]
 
     def _refresh_near(self, tx: Tx, now: datetime) -> None:
         """Bring the near-duplicate index up to date with items stored by any process."""

@@ -201,19 +201,17 @@ class Tx:
         self, feed_id: int, *, now: datetime, next_poll_at: datetime, etag: str | None,
         last_modified: str | None, final_url: str | None, new_items: int,
     ) -> None:
-        row = self.session.get(FeedRow, feed_id)
-        assert row is not None
-        row.etag, row.last_modified = etag, last_modified
-        row.final_url = final_url or row.final_url
-        row.last_polled_at = row.last_success_at = now
-        row.next_poll_at = next_poll_at
-        row.consecutive_failures = 0
-        row.last_error = row.last_error_kind = None
-        row.fetch_count += 1
-        row.lease_owner = row.lease_expires = None
+        values: dict[str, object] = {
+            "etag": etag, "last_modified": last_modified, "last_polled_at": now,
+            "last_success_at": now, "next_poll_at": next_poll_at, "consecutive_failures": 0,
+            "last_error": None, "last_error_kind": None, "lease_owner": None,
+            "lease_expires": None, "fetch_count": col(FeedRow.fetch_count) + 1,
+        }
+        if final_url:
+            values["final_url"] = final_url
         if new_items:
-            row.last_new_item_at = now
-        self.session.add(row)
+            values["last_new_item_at"] = now
+        self.session.execute(update(FeedRow).where(col(FeedRow.id) == feed_id).values(values))
 
     def record_failure(
         self, feed_id: int, *, now: datetime, next_poll_at: datetime, kind: str, message: str
