@@ -32,6 +32,7 @@ from tracker.ops.instrument import MeteredNotifier, observe_cycle, observe_drain
 from tracker.ops.metrics import Metrics
 from tracker.ops.probes import sql_ping
 from tracker.ops.runtime import Operations, OpsSettings
+from tracker.store.db import Leadership
 from tracker.telegram.bot import (
     AnyApplication,
     build_application,
@@ -93,7 +94,7 @@ class Daemon:
 
     async def send(self) -> None:
         result = await drain(self.app.store, self.app.notifier, utc_now, self.app.owner,
-                             lease=self.app.pipeline.settings.lease)
+                             lease=self.app.config.get("scheduler", "outbox_lease"))
         observe_drain(self.metrics, result)
         counts = await asyncio.to_thread(self.app.store.outbox_counts)
         self.metrics.set_outbox_depth(counts.get("pending", 0))
@@ -168,22 +169,44 @@ class Daemon:
                 await asyncio.wait(pending, timeout=2)
 
 
-async def _start_bot(app: App, config: Config) -> AnyApplication | None:
-    """The Telegram bot (subscriber commands), when a token is set."""
-    if not app.telegram_token:
-        log.warning("telegram_disabled", extra={
-            "reason": f"no token in ${config.get('telegram', 'token_env')}; alerts go to the "
-                      "console"})
-        return None
-    bot = build_application(
-        config.values, app.store, app.classifier, utc_now, token=app.telegram_token,
-        entity_ids_with_labels=label_choices(app.classifier, app.classifier.entity_kinds(),
-                                             "entity"),
-        event_types_with_labels=label_choices(app.classifier, app.classifier.event_types(),
-                                              "event"),
-        settings=bot_settings(config))
-    await start_bot(bot)
-    return bot
+BOT_LEADER_LOCK = 7_245_003
+
+
+class BotRunner:
+    """Runs the Telegram bot in exactly one process of a cluster: the one holding the
+    bot's :class:`~tracker.store.db.Leadership`; the others try again every tick and take
+    over when the holder dies."""
+
+    def __init__(self, app: App, config: Config) -> None:
+        self.app = app
+        self.config = config
+        self.leader = Leadership(app.store.engine, BOT_LEADER_LOCK)
+        self.bot: AnyApplication | None = None
+        if not app.telegram_token:
+            log.warning("telegram_disabled", extra={
+                "reason": f"no token in ${config.get('telegram', 'token_env')}; alerts go to "
+                          "the console"})
+
+    async def tick(self) -> None:
+        if self.bot is not None or not self.app.telegram_token:
+            return
+        if not await asyncio.to_thread(self.leader.try_acquire):
+            return
+        labels = self.app.classifier
+        bot = build_application(
+            self.config.values, self.app.store, labels, utc_now, token=self.app.telegram_token,
+            entity_ids_with_labels=label_choices(labels, labels.entity_kinds(), "entity"),
+            event_types_with_labels=label_choices(labels, labels.event_types(), "event"),
+            settings=bot_settings(self.config))
+        await start_bot(bot)
+        self.bot = bot
+        log.info("telegram_bot_started", extra={"owner": self.app.owner})
+
+    async def stop(self) -> None:
+        if self.bot is not None:
+            await stop_bot(self.bot)
+            self.bot = None
+        await asyncio.to_thread(self.leader.release)
 
 
 def ops_settings(config: Config) -> OpsSettings:
@@ -205,8 +228,11 @@ async def run_daemon(config: Config, out: TextIO, *, grace: float = 5.0,
             outbox_every = config.get("scheduler", "outbox_interval").total_seconds()
             tick = config.get("scheduler", "tick").total_seconds()
             daemon = Daemon(app, tick=tick, outbox_interval=outbox_every, metrics=metrics)
+            bots = BotRunner(app, config)
+            daemon.scheduler.add_job(daemon._spawn(bots.tick), "interval", seconds=5,
+                                     next_run_time=utc_now(), max_instances=1, coalesce=True,
+                                     id="bot_leader")
             daemon.start()
-            bot = await _start_bot(app, config)
             ops = Operations(ops_settings(config), metrics, tracker.__version__)
             await ops.start(check_database=sql_ping(app.store.engine),
                             scheduler_running=lambda: bool(daemon.scheduler.running),
@@ -226,9 +252,8 @@ async def run_daemon(config: Config, out: TextIO, *, grace: float = 5.0,
             await stop.wait()
             log.info("daemon_stopping", extra={"grace_seconds": grace})
             await ops.stop("stopping")
-            if bot is not None:
-                await stop_bot(bot)
             await daemon.stop(grace)
+            await bots.stop()
             await daemon.send()
     finally:
         for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):

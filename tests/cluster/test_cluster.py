@@ -8,10 +8,14 @@ import signal
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime
+from email.utils import format_datetime
 from pathlib import Path
 
 import pytest
+from sqlalchemy import create_engine, text
 
+from tests.support.botapi import BotApiServer
 from tests.support.feedserver import FeedServer, Item, rss
 
 REPO = Path(__file__).resolve().parents[2]
@@ -34,7 +38,20 @@ def pg_url(request: pytest.FixtureRequest) -> str:
     return url
 
 
-def _config(tmp_path: Path, urls: list[str]) -> Path:
+EVENTS = [
+    "هواوي تكشف عن شريحة ذكاء اصطناعي جديدة لمراكز البيانات",
+    "كامبريكون تطلق معالجا جديدا للذكاء الاصطناعي",
+    "إس إم آي سي تبدأ الإنتاج الضخم لرقائق متقدمة للذكاء الاصطناعي",
+    "بكين تطلب من الشركات التوقف عن شراء رقائق إنفيديا",
+    "واشنطن تمنح إنفيديا تراخيص لتصدير رقائق H20 إلى الصين",
+    "الولايات المتحدة تضيف شركات رقائق صينية إلى قائمة الكيانات",
+    "الصين تستدعي إنفيديا بشأن مخاطر أمنية في رقائق H20",
+    "أعلنت إنفيديا أن إيراداتها ارتفعت 50 في المئة خلال الربع الماضي",
+]
+CHAT = "-100123"
+
+
+def _config(tmp_path: Path, urls: list[str], api_url: str) -> Path:
     feeds = "".join(f'[[feeds]]\nurl = "{u}"\nname = "feed {i}"\ninterval = "{INTERVAL}s"\n'
                     for i, u in enumerate(urls))
     path = tmp_path / "tracker.toml"
@@ -47,7 +64,15 @@ max_concurrent_feeds = 100
 [health]
 enabled = false
 [logging]
-level = "WARNING"
+level = "INFO"
+[telegram]
+api_url = "{api_url}"
+overall_per_second = 100
+[[watchlists]]
+name = "all"
+events = []
+entities = []
+chats = ["{CHAT}"]
 [classifier]
 taxonomy = "{REPO / 'config' / 'taxonomy.toml'}"
 entities = "{REPO / 'config' / 'entities.toml'}"
@@ -56,7 +81,8 @@ entities = "{REPO / 'config' / 'entities.toml'}"
 
 
 def _start(cfg: Path, db: str, tmp_path: Path, n: int) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "PYTHONPATH": str(REPO), "TRACKER_DATABASE_URL": db}
+    env = {**os.environ, "PYTHONPATH": str(REPO), "TRACKER_DATABASE_URL": db,
+           "TRACKER_TELEGRAM_TOKEN": "123:cluster"}
     with (tmp_path / f"p{n}.log").open("wb") as log:  # the child keeps its own copy
         return subprocess.Popen([sys.executable, "-m", "tracker", "run", "--config", str(cfg)],
                                 cwd=tmp_path, env=env, stdout=log, stderr=subprocess.STDOUT)
@@ -66,20 +92,27 @@ def test_three_processes_poll_each_feed_once_per_interval_and_survive_a_kill(
     tmp_path: Path, pg_url: str
 ) -> None:
     """Each feed is polled once per interval across three processes (never twice at once),
-    and after one process is SIGKILLed the others take over its feeds within the lease."""
+    every alert reaches Telegram exactly once, one process runs the bot, and after one
+    process is SIGKILLed the others take over its feeds within the lease."""
     body = rss([Item(title="خبر عادي لاختبار التوزيع", link="/n/1", guid="1")])
     hosts = [f"127.0.0.{i}" for i in range(2, 8)]
-    with FeedServer(hosts=hosts) as srv:
+    now = format_datetime(datetime.now(UTC), usegmt=True)
+    with FeedServer(hosts=hosts) as srv, BotApiServer() as api:
         paths = [f"/f{i}.xml" for i in range(FEEDS)]
-        for p in paths:
-            srv.add(p, body, content_type="application/rss+xml")
-        cfg = _config(tmp_path, [srv.url(p, host=i % len(hosts)) for i, p in enumerate(paths)])
+        for i, p in enumerate(paths):
+            news = ([Item(title=EVENTS[i], link=f"/e/{i}", guid=f"e{i}", pub_date=now)]
+                    if i < len(EVENTS) else [])
+            srv.add(p, rss(news) if news else body, content_type="application/rss+xml")
+        cfg = _config(tmp_path, [srv.url(p, host=i % len(hosts)) for i, p in enumerate(paths)],
+                      api.base_url + "/bot")
         subprocess.run([sys.executable, "-m", "tracker", "db", "upgrade", "--config", str(cfg)],
                        env={**os.environ, "PYTHONPATH": str(REPO), "TRACKER_DATABASE_URL": pg_url},
                        check=True, capture_output=True, timeout=60)
         procs = [_start(cfg, pg_url, tmp_path, n) for n in range(3)]
         try:
             time.sleep(14)
+            leaders_before = [n for n in range(3)
+                              if "telegram_bot_started" in (tmp_path / f"p{n}.log").read_text()]
             procs[0].send_signal(signal.SIGKILL)
             killed_at = time.monotonic()
             procs[0].wait(timeout=10)
@@ -91,6 +124,15 @@ def test_three_processes_poll_each_feed_once_per_interval_and_survive_a_kill(
             for p in procs:
                 p.wait(timeout=30)
         requests = list(srv.requests)
+        delivered = api.sent(CHAT)
+    engine = create_engine(pg_url.replace("postgresql://", "postgresql+psycopg://", 1))
+    with engine.connect() as conn:
+        rows = conn.execute(text(
+            "SELECT event_id, state FROM outbox WHERE kind = 'alert'")).all()
+    engine.dispose()
+    assert len(leaders_before) == 1, f"bot started in {leaders_before}"
+    assert len(rows) >= len(EVENTS) - 1 and all(state == "sent" for _, state in rows)
+    assert len(delivered) == len(rows), "an alert was lost or sent twice"
     by_path: dict[str, list[float]] = {}
     for r in requests:
         by_path.setdefault(r.path, []).append(r.at)

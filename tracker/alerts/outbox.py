@@ -82,7 +82,7 @@ async def drain(
     *,
     batch: int = 200,
     concurrency: int = 50,
-    lease: timedelta = timedelta(minutes=2),
+    lease: timedelta = timedelta(minutes=10),
     max_attempts: int = 8,
     on_undeliverable: Callable[[str], None] | None = None,
     flush_every: float = 0.02,

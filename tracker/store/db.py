@@ -100,3 +100,49 @@ def current_revision(engine: Engine) -> str | None:
         except SQLAlchemyError:
             return None
     return None if row is None else str(row[0])
+
+
+class Leadership:
+    """At most one process of a cluster holds it (e.g. to run the Telegram bot's polling,
+    which the Bot API allows to one client per token).
+
+    PostgreSQL: a session advisory lock on a dedicated connection; when the holder dies its
+    session ends and another process takes over on its next try. SQLite serves one process,
+    which always leads.
+    """
+
+    def __init__(self, engine: Engine, key: int) -> None:
+        self.engine = engine
+        self.key = key
+        self._conn: Any = None
+
+    @property
+    def held(self) -> bool:
+        return self._conn is not None or not is_postgres(self.engine)
+
+    def try_acquire(self) -> bool:
+        if self.held:
+            return True
+        conn = self.engine.connect()
+        try:
+            got = conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": self.key}).scalar()
+            conn.commit()
+        except SQLAlchemyError:
+            conn.close()
+            return False
+        if got:
+            self._conn = conn
+            return True
+        conn.close()
+        return False
+
+    def release(self) -> None:
+        if self._conn is not None:
+            try:
+                self._conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": self.key})
+                self._conn.commit()
+            except SQLAlchemyError:
+                pass
+            finally:
+                self._conn.close()
+                self._conn = None
