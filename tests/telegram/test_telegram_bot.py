@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import socket
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from tests.conftest import Clock
@@ -279,3 +281,38 @@ async def test_the_shipped_gazetteer_and_taxonomy_drive_keyboards_and_typed_name
     finally:
         await stop_bot(app)
 
+
+
+async def test_webhook_mode_registers_the_webhook_and_answers_posted_updates(
+    api: BotApiServer, store: Store, labels: FakeLabels, clock: Clock
+) -> None:
+    """In webhook mode the bot registers its URL with the Bot API and handles an update
+    POSTed to its own server (with the secret token), answering through the Bot API."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    app = build_application(
+        {("telegram", "api_url"): api.base_url + "/bot"}, store, labels, clock, token=TOKEN,
+        entity_ids_with_labels=[(k, ar, en) for k, (ar, en) in ENTITIES.items()],
+        event_types_with_labels=[(k, ar, en) for k, (ar, en) in TYPES.items()],
+        settings=BotSettings(webhook_url="https://bot.example", webhook_listen="127.0.0.1",
+                             webhook_port=port, webhook_secret="s3cret"))
+    await start_bot(app)
+    try:
+        (registered,) = api.calls_of("setWebhook")
+        assert registered["url"] == "https://bot.example/telegram"
+        update = {"update_id": 1, "message": {
+            "message_id": 1, "date": 0, "chat": {"id": 4242, "type": "private"},
+            "from": {"id": 4242, "is_bot": False, "first_name": "R", "language_code": "ar"},
+            "text": "/start", "entities": [{"type": "bot_command", "offset": 0, "length": 6}]}}
+        async with httpx.AsyncClient() as client:
+            wrong = await client.post(f"http://127.0.0.1:{port}/telegram", json=update,
+                                      headers={"X-Telegram-Bot-Api-Secret-Token": "nope"})
+            assert wrong.status_code == 403
+            ok = await client.post(f"http://127.0.0.1:{port}/telegram", json=update,
+                                   headers={"X-Telegram-Bot-Api-Secret-Token": "s3cret"})
+            assert ok.status_code == 200
+        await said(api, 4242, 1)
+        assert get_subscriber(store, "4242") is not None
+    finally:
+        await stop_bot(app)
