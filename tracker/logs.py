@@ -44,3 +44,6 @@ def setup_logging(level: str = "INFO", fmt: str = "text") -> None:
     root.setLevel(level)
     for noisy in ("httpx", "httpcore", "apscheduler", "alembic", "telegram"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLevelName(level)))
+    # PTB's rate limiter logs every RetryAfter as an error with a traceback; the outbox
+    # handles it (RetryLater) and logs it once as data.
+    logging.getLogger("telegram.ext.AIORateLimiter").setLevel(logging.CRITICAL)
