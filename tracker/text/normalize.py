@@ -74,7 +74,52 @@ _INVISIBLE_RE = re.compile("[\u200b-\u200f\u061c\u202a-\u202e\u2066-\u2069\ufeff
 # No replacement contains a character that is itself replaced, so sequential replaces are
 # the same as one simultaneous translate.
 _KEY_PAIRS = tuple((chr(code), value or "") for code, value in _KEY_MAP.items())
-_BOUNDARY_AFTER = re.compile(rf"[{_ARABIC}](?=[A-Za-z0-9])|[A-Za-z0-9](?=[{_ARABIC}])")
+# Token boundaries between Arabic letters and Latin letters or digits: runs of [A-Za-z0-9] are
+# rare in Arabic text, so they are found first (a one-character class searches fastest) and
+# only their two ends are looked at.
+_ALNUM = re.compile(r"[A-Za-z0-9]")
+_ALNUM_RUN = re.compile(r"[A-Za-z0-9]+")
+# white space other than the plain space (str.split and \s agree on what white space is)
+_OTHER_SPACE = re.compile(r"[^\S ]")
+
+
+def _is_arabic(char: str) -> bool:
+    return ("\u0600" <= char <= "\u06ff" or "\u0750" <= char <= "\u077f"
+            or "\u08a0" <= char <= "\u08ff")
+
+
+def _split_scripts(key: str) -> str:
+    """A space wherever an Arabic letter meets a Latin letter or a digit."""
+    found = _ALNUM.search(key)
+    if found is None:
+        return key
+    parts: list[str] = []
+    pos = 0
+    size = len(key)
+    while found is not None:
+        start = found.start()
+        run = _ALNUM_RUN.match(key, start)
+        end = run.end() if run is not None else start + 1
+        if start and _is_arabic(key[start - 1]):
+            parts += (key[pos:start], " ")
+            pos = start
+        if end < size and _is_arabic(key[end]):
+            parts += (key[pos:end], " ")
+            pos = end
+        found = _ALNUM.search(key, end)
+    if not parts:
+        return key
+    parts.append(key[pos:])
+    return "".join(parts)
+
+
+def _collapse_spaces(key: str) -> str:
+    """``" ".join(key.split())``, without splitting when the only white space is " "."""
+    if _OTHER_SPACE.search(key) is not None:
+        return " ".join(key.split())
+    while "  " in key:
+        key = key.replace("  ", " ")
+    return key.strip(" ")
 
 
 def match_key(text: str) -> str:
@@ -84,5 +129,4 @@ def match_key(text: str) -> str:
     for char, replacement in _KEY_PAIRS:
         if char in key:
             key = key.replace(char, replacement)
-    key = _BOUNDARY_AFTER.sub(r"\g<0> ", key)
-    return " ".join(key.split())
+    return _collapse_spaces(_split_scripts(key))
