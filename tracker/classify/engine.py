@@ -24,12 +24,21 @@ The engine is pure: time comes only from ``Article.published``; no I/O after con
 from __future__ import annotations
 
 import bisect
+import operator
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from types import MappingProxyType
 
 from tracker.classify.gazetteer import Gazetteer
-from tracker.classify.matcher import ENTITY, LEXICON, Hit, Matcher, Raw, scan_text
+from tracker.classify.matcher import (
+    ENTITY,
+    LEXICON,
+    Hit,
+    Matcher,
+    Raw,
+    scan_text,
+    token_starts,
+)
 from tracker.classify.rules import CUE_GROUPS, Rule, Taxonomy
 from tracker.classify.sentences import (
     clause_bounds,
@@ -48,6 +57,25 @@ _STATE_LABELS = frozenset({"us_state", "china_state", "china_country", "ally_sta
 _PREPOSITIONS = frozenset({"الي", "في", "من", "علي", "عن", "مع", "داخل", "نحو", "ضد", "تجاه",
                            "والي", "وفي", "ومن", "وعلي", "بين", "لدي"})
 _STRIP = " ،,.;:؛!?؟\"'«»()[]"
+_CUE_GROUPS = frozenset(CUE_GROUPS)
+_ROLES = ("actor", "product", "target", "mention")
+_START = operator.itemgetter(0)  # Hit.start
+
+
+class _Plan:
+    """What the engine needs of one rule in a clause, worked out once when it is built."""
+
+    __slots__ = ("actor", "exclude", "exclude_labels", "require", "rule", "state_actor")
+
+    def __init__(self, rule: Rule) -> None:
+        self.rule = rule
+        self.exclude = rule.exclude
+        self.exclude_labels = frozenset(rule.exclude_labels)
+        # per requirement: its groups, the labels it accepts, whether it is a trigger
+        self.require = tuple((req.groups, frozenset(req.labels), not req.labels)
+                             for req in rule.require)
+        self.actor = frozenset(rule.actor)
+        self.state_actor = bool(_STATE_LABELS.intersection(rule.actor))
 
 
 class Engine:
@@ -78,6 +106,17 @@ class Engine:
                                  if e.kind in _STATE_KINDS)
         self._companies = frozenset(e.id for e in gazetteer.entities.values()
                                     if e.kind == "company")
+        self._plans = tuple(_Plan(r) for r in self._rules)
+        self._all_triggered = all(self._trigger_masks)  # every rule has a trigger group
+        # entity id -> (kind, labels, the parent's (id, kind) or None) and the refs by role
+        self._entity_info: dict[str, tuple[str, frozenset[str], tuple[str, str] | None]] = {}
+        self._refs: dict[tuple[str, str], EntityRef] = {}
+        for e in gazetteer.entities.values():
+            parent = gazetteer.entities.get(e.parent) if e.parent else None
+            self._entity_info[e.id] = (e.kind, self._labels[e.id],
+                                       (parent.id, parent.kind) if parent is not None else None)
+            for role in _ROLES:
+                self._refs[e.id, role] = EntityRef(e.id, e.kind, role)
 
     # --- descriptive API -----------------------------------------------------------------
 
@@ -129,25 +168,29 @@ class Engine:
                 rules.append(index)
         if not rules:
             return ()
-        hits, starts = self._matcher.resolve(key, scan, raw, pattern_raw)
+        starts, tokens = token_starts(scan)
+        hits = self._matcher.resolve_at(key, raw, pattern_raw, starts)
         spans = key_sentence_spans(key)
         display = _Display(article, len(spans))
-        tokens = scan.split()
         events: list[DetectedEvent] = []
         earlier: list[Hit] = []  # entity hits of the sentences before (the title first)
+        hit_starts = [h[0] for h in hits]
+        bit = self._bit
+        masks_of = self._trigger_masks
+        plans = self._plans
         i = 0
         for n, (s_start, s_end) in enumerate(spans):
-            sentence_hits: list[Hit] = []
-            while i < len(hits) and hits[i].start < s_end:
-                if hits[i].start >= s_start:
-                    sentence_hits.append(hits[i])
-                i += 1
+            j = bisect.bisect_left(hit_starts, s_end, i)
+            sentence_hits = [h for h in hits[i:j] if h.start >= s_start]
+            i = j
             found = 0
             for h in sentence_hits:
                 if h.kind == LEXICON:
-                    found |= self._bit[h.name]
-            candidates = [self._rules[r] for r in rules
-                          if all(m & found for m in self._trigger_masks[r])]
+                    found |= bit[h.name]
+            if found or not self._all_triggered:
+                candidates = [plans[r] for r in rules if all(m & found for m in masks_of[r])]
+            else:
+                candidates = []
             if candidates:
                 sentence = _Sentence(key, s_start, s_end, bisect.bisect_left(starts, s_start),
                                      tokens, starts, display, n)
@@ -157,20 +200,24 @@ class Engine:
         return tuple(events)
 
     def _sentence(
-        self, sent: _Sentence, hits: list[Hit], candidates: list[Rule], earlier: list[Hit],
+        self, sent: _Sentence, hits: list[Hit], candidates: list[_Plan], earlier: list[Hit],
         article: Article,
     ) -> list[DetectedEvent]:
         key = sent.key
         cue_at: dict[str, list[int]] = {}
         for h in hits:
-            if h.kind == LEXICON and h.name in CUE_GROUPS:
+            if h.kind == LEXICON and h.name in _CUE_GROUPS:
                 cue_at.setdefault(h.name, []).append(h.token)
         text = key[sent.start:sent.end]
         cues = Cues(sent.tokens, cue_at, text.rstrip(" .\"'").endswith("?"))
         bounds = [sent.start + b for b in clause_bounds(text)]
         by_clause: dict[int, list[Hit]] = {}
-        for h in hits:
-            by_clause.setdefault(bisect.bisect_right(bounds, h.start) - 1, []).append(h)
+        if len(bounds) == 1:
+            if hits:
+                by_clause[0] = list(hits)
+        else:
+            for h in hits:
+                by_clause.setdefault(bisect.bisect_right(bounds, h.start) - 1, []).append(h)
         sentence_entities = [h for h in hits if h.kind == ENTITY]
         sent.entities = sentence_entities
         best: dict[str, DetectedEvent] = {}
@@ -182,13 +229,14 @@ class Engine:
                     groups.setdefault(h.name, []).append(h)
                 else:
                     clause_labels |= self._labels[h.name]
-            for rule in candidates:
-                found = self._apply(rule, groups, clause_labels, clause_hits, sentence_entities,
+            for plan in candidates:
+                found = self._apply(plan, groups, clause_labels, clause_hits, sentence_entities,
                                     earlier, sent.tokens)
                 if found is None:
                     continue
+                rule = plan.rule
                 triggers, context, entity_hits, fallback = found
-                event = self._event(rule, triggers, context, entity_hits, fallback, cues, sent,
+                event = self._event(plan, triggers, context, entity_hits, fallback, cues, sent,
                                     clause, bounds, clause_hits, article)
                 if event is None:
                     continue
@@ -197,50 +245,56 @@ class Engine:
         return list(best.values())
 
     def _apply(
-        self, rule: Rule, groups: dict[str, list[Hit]], clause_labels: set[str],
+        self, plan: _Plan, groups: dict[str, list[Hit]], clause_labels: set[str],
         clause_hits: list[Hit], sentence_entities: list[Hit], earlier: list[Hit],
         tokens: list[str],
     ) -> tuple[list[Hit], list[Hit], list[Hit], float] | None:
-        """Trigger, context and entity hits that satisfy ``rule`` in a clause, or None.
+        """Trigger, context and entity hits that satisfy the rule in a clause, or None.
 
         The last item is the confidence penalty for entities borrowed from outside the
         clause (0.1 from the sentence, 0.2 from an earlier sentence).
         """
-        if any(g in groups for g in rule.exclude) or clause_labels.intersection(
-            rule.exclude_labels
-        ):
+        for g in plan.exclude:
+            if g in groups:
+                return None
+        if plan.exclude_labels and not plan.exclude_labels.isdisjoint(clause_labels):
             return None
+        labels = self._labels
         lexical: list[list[Hit]] = []
         context: list[Hit] = []
         entity_hits: list[Hit] = []
         fallback = 0.0
-        for req in rule.require:
-            options = [h for g in req.groups for h in groups.get(g, ())]
-            if options and not req.labels:
+        for req_groups, wanted, trigger in plan.require:
+            if len(req_groups) == 1:
+                options: list[Hit] = groups.get(req_groups[0], [])  # read only
+            else:
+                options = [h for g in req_groups for h in groups.get(g, ())]
+            if options and trigger:
                 lexical.append(options)  # a trigger: must be near the other triggers
                 continue
             if options:
                 context.append(options[0])  # an object or context word: anywhere in the clause
                 continue
-            wanted = set(req.labels)
             here = [h for h in clause_hits
-                    if h.kind == ENTITY and wanted & self._labels[h.name]]
+                    if h.kind == ENTITY and not wanted.isdisjoint(labels[h.name])]
             if here:
                 entity_hits.extend(here)
                 continue
-            there = [h for h in sentence_entities if wanted & self._labels[h.name]]
-            if there:
-                entity_hits.append(there[0])
+            there = next((h for h in sentence_entities
+                          if not wanted.isdisjoint(labels[h.name])), None)
+            if there is not None:
+                entity_hits.append(there)
                 fallback = max(fallback, 0.1)
                 continue
-            before = [h for h in reversed(earlier) if wanted & self._labels[h.name]
-                      and h.name in self._companies]  # borrow only the company spoken of
-            if not before:
+            before = next((h for h in reversed(earlier) if not wanted.isdisjoint(labels[h.name])
+                           and h.name in self._companies), None)  # only the company spoken of
+            if before is None:
                 return None
-            entity_hits.append(before[0])
+            entity_hits.append(before)
             fallback = 0.2
-        chosen = _nearest(lexical, rule.near)
-        if chosen is None or not self._actor_fits(rule, chosen, clause_hits, tokens):
+        chosen = _nearest(lexical, plan.rule.near)
+        if chosen is None or (plan.state_actor
+                              and not self._actor_fits(plan, chosen, clause_hits, tokens)):
             return None
         return chosen, context, entity_hits, fallback
 
@@ -251,7 +305,7 @@ class Engine:
         return hit.token == 0 or tokens[hit.token - 1] not in _PREPOSITIONS
 
     def _actor_fits(
-        self, rule: Rule, triggers: list[Hit], clause_hits: list[Hit], tokens: list[str]
+        self, plan: _Plan, triggers: list[Hit], clause_hits: list[Hit], tokens: list[str]
     ) -> bool:
         """For a state-actor rule: a state entity next to the trigger is one of the actors.
 
@@ -260,7 +314,7 @@ class Engine:
 
         "الصين تحظر منتجات … في الولايات المتحدة" is China acting, not the United States.
         """
-        if not _STATE_LABELS.intersection(rule.actor):
+        if not plan.state_actor:
             return True
         trigger = triggers[0].token  # the hit of the rule's first requirement: its verb
         states = [h for h in clause_hits if h.kind == ENTITY and h.name in self._states
@@ -271,13 +325,14 @@ class Engine:
         nearest = min(states, key=lambda h: (min(abs(h.token - trigger),
                                                  abs(h.last_token - trigger)),
                                              h.token < trigger))
-        return bool(self._labels[nearest.name].intersection(rule.actor))
+        return not plan.actor.isdisjoint(self._labels[nearest.name])
 
     def _event(
-        self, rule: Rule, triggers: list[Hit], context: list[Hit], entity_hits: list[Hit],
+        self, plan: _Plan, triggers: list[Hit], context: list[Hit], entity_hits: list[Hit],
         fallback: float, cues: Cues, sent: _Sentence, clause: int, bounds: list[int],
         clause_hits: list[Hit], article: Article,
     ) -> DetectedEvent | None:
+        rule = plan.rule
         trigger = min(h.token for h in triggers)
         evidence = triggers + context
         if third_party(cues, trigger):
@@ -297,13 +352,13 @@ class Engine:
             if (article.published is not None and status != "planned"
                     and nearest.date.precision in ("day", "week", "month")):
                 recap = recap or nearest.last_day < article.published.date() - timedelta(days=7)
-        entities = self._entities(rule, clause_hits, entity_hits)
+        entities = self._entities(plan, clause_hits, entity_hits)
         confidence = rule.confidence - fallback
         if status == "rumoured":
             confidence *= 0.75
         elif status == "planned":
             confidence *= 0.9
-        phrases = sent.evidence(sorted({*evidence, *entity_hits}, key=lambda h: h.start))
+        phrases = sent.evidence(sorted({*evidence, *entity_hits}, key=_START))
         return DetectedEvent(
             type=rule.type,
             confidence=round(max(0.05, min(1.0, confidence)), 2),
@@ -329,36 +384,33 @@ class Engine:
         return Cues(cues.tokens, {**cues.at, "cue_denial": kept}, cues.question)
 
     def _entities(
-        self, rule: Rule, clause_hits: list[Hit], entity_hits: list[Hit]
+        self, plan: _Plan, clause_hits: list[Hit], entity_hits: list[Hit]
     ) -> tuple[EntityRef, ...]:
         """Entities of the clause plus those borrowed from the sentence, with roles."""
-        ids: list[str] = []
-        for h in [*clause_hits, *entity_hits]:
-            if h.kind == ENTITY and h.name not in ids:
-                ids.append(h.name)
-        actor_labels = set(rule.actor)
-        refs: list[EntityRef] = []
+        ids = dict.fromkeys([h.name for h in clause_hits if h.kind == ENTITY]
+                            + [h.name for h in entity_hits if h.kind == ENTITY])
+        actor_labels = plan.actor
+        info = self._entity_info
+        refs = self._refs
+        unique: dict[str, EntityRef] = {}
         has_actor = False
         for eid in ids:
-            ent = self._gaz.entities[eid]
-            if actor_labels & ent.labels:
+            kind, labels, parent = info[eid]
+            if not actor_labels.isdisjoint(labels):
                 role = "actor"
-            elif ent.kind == "product":
+            elif kind == "product":
                 role = "product"
-            elif ent.kind == "company" and not actor_labels and not has_actor:
+            elif kind == "company" and not actor_labels and not has_actor:
                 role = "actor"
-            elif ent.kind == "company":
+            elif kind == "company":
                 role = "target"
             else:
                 role = "mention"
             has_actor = has_actor or role == "actor"
-            refs.append(EntityRef(eid, ent.kind, role))
-            parent = self._gaz.entities.get(ent.parent) if ent.parent else None
-            if parent is not None:
-                refs.append(EntityRef(parent.id, parent.kind, role))
-        unique: dict[str, EntityRef] = {}
-        for ref in refs:
-            unique.setdefault(ref.id, ref)
+            if eid not in unique:
+                unique[eid] = refs[eid, role]
+            if parent is not None and parent[0] not in unique:
+                unique[parent[0]] = refs.get((parent[0], role)) or EntityRef(*parent, role)
         return tuple(unique.values())
 
 
@@ -414,6 +466,7 @@ class _Sentence:
         self.first_token, self.tokens, self.starts = first_token, tokens, starts
         self._display, self._index = display, index
         self._owner: list[int] | None = None
+        self._words: list[str] = []
         self.entities: list[Hit] = []
         self._dates: dict[tuple[int, int, bool], list[FoundDate]] = {}
 
@@ -440,9 +493,9 @@ class _Sentence:
 
     def evidence(self, hits: Sequence[Hit]) -> tuple[str, ...]:
         """The display-text phrases of ``hits``: the words of the sentence they cover."""
-        shown = self.display
-        words = shown.split() if shown is not None else []
         if self._owner is None:
+            shown = self.display
+            words = self._words = shown.split() if shown is not None else []
             count = bisect.bisect_left(self.starts, self.end) - self.first_token
             if len(words) == count:  # the usual case: one token per word
                 self._owner = list(range(count))
@@ -451,6 +504,7 @@ class _Sentence:
                 for i, word in enumerate(words):
                     owner.extend([i] * len(scan_text(match_key(word)).split()))
                 self._owner = owner
+        words = self._words
         out: list[str] = []
         for h in hits:
             first, last = h.token - self.first_token, h.last_token - self.first_token

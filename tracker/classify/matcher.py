@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import bisect
 import itertools
+import operator
 import re
 import string
 from collections.abc import Iterable
@@ -24,6 +25,8 @@ from tracker.classify.surface import PREPOSITIONAL, attach, expand
 
 _PUNCT = re.compile("[" + re.escape(string.punctuation + "“”‘’–—…•·¶") + "]")
 _TOKEN = re.compile(r"\S+")
+_OTHER_SPACE = re.compile(r"[^\S ]")  # white space other than " " (str.split agrees with \s)
+_BY_SPAN = operator.itemgetter(0, 1)  # Hit.start, Hit.end
 _DIGITS = re.compile(r"\d+")
 _NEEDS_DIGIT = re.compile(r"\\d|[0-9]")  # a pattern that contains a digit matches near digits
 _BEFORE, _AFTER = 16, 32  # the window around a digit run in which such patterns are tried
@@ -71,6 +74,16 @@ class Hit(NamedTuple):
 def scan_text(key: str) -> str:
     """The match key with punctuation turned into spaces (offsets preserved)."""
     return _PUNCT.sub(" ", key)
+
+
+def token_starts(scan: str) -> tuple[list[int], list[str]]:
+    """The start offset of every token of ``scan`` and the tokens (``scan.split()``)."""
+    if _OTHER_SPACE.search(scan) is not None:
+        return [m.start() for m in _TOKEN.finditer(scan)], scan.split()
+    pieces = scan.split(" ")  # piece i starts at the lengths of the pieces before, plus i
+    offsets = map(operator.add, itertools.accumulate(map(len, pieces), initial=0),
+                  itertools.count())
+    return list(itertools.compress(offsets, pieces)), list(filter(None, pieces))
 
 
 class Matcher:
@@ -185,6 +198,13 @@ class Matcher:
 
         Returns the hits sorted by position and the start offset of every token of ``scan``.
         """
+        starts = token_starts(scan)[0]
+        return self.resolve_at(key, raw, pattern_raw, starts), starts
+
+    def resolve_at(
+        self, key: str, raw: list[Raw], pattern_raw: list[Raw] | None, starts: list[int]
+    ) -> list[Hit]:
+        """``resolve`` with the token starts of the scan text already known."""
         raw = raw + (self.patterns(key) if pattern_raw is None else pattern_raw)
         entities = sorted((r for r in raw if r[2] == ENTITY), key=lambda r: (r[0], r[0] - r[1]))
         kept: list[Raw] = []
@@ -193,12 +213,13 @@ class Matcher:
                 continue
             kept = [k for k in kept if not (r[0] <= k[0] and k[1] <= r[1])]
             kept.append(r)
-        starts = [m.start() for m in _TOKEN.finditer(scan)]
         bis = bisect.bisect_right
-        out = [Hit(s, e, bis(starts, s) - 1, bis(starts, max(s, e - 1)) - 1, kind, name, fut)
+        new = tuple.__new__
+        out = [new(Hit, (s, e, bis(starts, s) - 1, bis(starts, max(s, e - 1)) - 1, kind, name,
+                         fut))
                for s, e, kind, name, fut in kept + [r for r in raw if r[2] == LEXICON]]
-        out.sort(key=lambda h: (h.start, h.end))
-        return out, starts
+        out.sort(key=_BY_SPAN)
+        return out
 
     def hits(self, key: str) -> list[Hit]:
         """All hits in one match-key text, entities de-overlapped, sorted by position."""
