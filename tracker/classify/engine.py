@@ -47,8 +47,7 @@ from tracker.classify.sentences import (
     split_sentences,
 )
 from tracker.classify.status import Cues, decide, recap_cue, third_party
-from tracker.classify.temporal import TIME_HINT as _TIME_HINT
-from tracker.classify.temporal import FoundDate, find_dates
+from tracker.classify.temporal import FoundDate, find_dates, has_time_hint
 from tracker.model import Article, DetectedEvent, EntityRef, EventDate
 from tracker.text.normalize import match_key
 
@@ -478,7 +477,7 @@ class _Sentence:
         if cache_key not in self._dates:
             text = self.key[start:end]
             self._dates[cache_key] = (find_dates(text, published, forward)
-                                      if _TIME_HINT.search(text) else [])
+                                      if has_time_hint(text) else [])
         return self._dates[cache_key]
 
     @property

@@ -14,9 +14,10 @@ from __future__ import annotations
 import re
 
 # ".." and "…" join the two halves of a headline: they do not end a sentence
-# (patterns start with a literal, never a look-behind: the regex engine skips ahead quickly)
-_SENTENCE_END = re.compile(r"\n\s*|[!?؟]\s+|\.(?<!\.\.)\s+")
-_KEY_SENTENCE_END = re.compile(r"¶ ?|[!?] |\.(?<!\.\.) ")
+# (every alternative starts with a literal character, never a class or a look-behind: the
+# regex engine then skips ahead to those characters quickly)
+_SENTENCE_END = re.compile(r"\n\s*|!\s+|\?\s+|؟\s+|\.(?<!\.\.)\s+")
+_KEY_SENTENCE_END = re.compile(r"¶ ?|! |\? |\.(?<!\.\.) ")
 _CLAUSE = re.compile(
     r"(?:[,;]\s*(?:[وف]?لكن|بينما|فيما|في حين|الا ان|غير ان|وبعد ذلك|ثم|قبل ان|بعد ان)\b"
     r"|;|\s(?:ولكن|لكن)\s)"
@@ -28,8 +29,10 @@ def _pieces(text: str, ends: re.Pattern[str]) -> list[tuple[int, int]]:
     spans: list[tuple[int, int]] = []
     pos = 0
     for m in ends.finditer(text):
-        cut = m.start() + (0 if text[m.start()] in "\n¶" else 1)
-        if text[pos:cut].strip():
+        cut = m.start()
+        if text[cut] not in "\n¶":
+            cut += 1
+        if pos < cut and not text[pos:cut].isspace():
             spans.append((pos, cut))
         pos = m.end()
     if text[pos:].strip():

@@ -77,6 +77,22 @@ TIME_HINT = re.compile(
     r"\d|اسبوع|شهر|عام|سنه|ربع|منذ|قبل|يوم|اثنين|ثلاثاء|اربعاء|خميس|جمعه|سبت|احد|"
     + _MONTH_ALT
 )
+# The same test in two searches that the regex engine runs fast (an alternation of words
+# only, and a single class): whether TIME_HINT finds anything.
+_ANY_DIGIT = re.compile(r"\d")
+_TIME_WORDS = re.compile(
+    r"اسبوع|شهر|عام|سنه|ربع|منذ|قبل|يوم|اثنين|ثلاثاء|اربعاء|خميس|جمعه|سبت|احد|" + _MONTH_ALT
+)
+# What each pattern cannot match without: a month name; a unit; a weekday (the patterns'
+# look-behinds make the regex engine try every position, these searches skip ahead)
+_MONTH_WORD = re.compile(_MONTH_ALT)
+_UNIT_WORD = re.compile(r"اسبوع|شهر|عام|سنه")
+_WEEKDAY_WORD = re.compile(r"اثنين|ثلاثاء|اربعاء|خميس|جمعه|سبت|احد")
+
+
+def has_time_hint(key: str) -> bool:
+    """Whether ``TIME_HINT`` occurs in ``key`` (no date can be found without it)."""
+    return _TIME_WORDS.search(key) is not None or _ANY_DIGIT.search(key) is not None
 
 
 @dataclass(frozen=True)
@@ -225,17 +241,24 @@ def find_dates(key: str, published: datetime | None, forward: bool = False) -> l
         taken.append((m.start(), m.end()))
         found.append(FoundDate(m.start(), m.end(), result.date, result.last_day))
 
-    for m in _EXPLICIT.finditer(key):
-        keep(m, _explicit(m, pub, forward))
-    for m in _QUARTER.finditer(key):
-        keep(m, _quarter(m, pub, forward))
-    for m in _RELATIVE.finditer(key):
-        keep(m, _relative(m, pub))
-    for m in _WEEKDAY.finditer(key):
-        keep(m, _weekday(m, pub))
-    for m in _AGO.finditer(key):
-        keep(m, _ago(m, pub))
-    for m in _YEAR.finditer(key):
-        keep(m, _year_date(int(m["year"])))
+    # each pattern runs only if the word (or digits) it cannot match without occurs
+    if _MONTH_WORD.search(key) is not None:
+        for m in _EXPLICIT.finditer(key):
+            keep(m, _explicit(m, pub, forward))
+    if "ربع" in key:
+        for m in _QUARTER.finditer(key):
+            keep(m, _quarter(m, pub, forward))
+    if _UNIT_WORD.search(key) is not None:
+        for m in _RELATIVE.finditer(key):
+            keep(m, _relative(m, pub))
+    if _WEEKDAY_WORD.search(key) is not None:
+        for m in _WEEKDAY.finditer(key):
+            keep(m, _weekday(m, pub))
+    if "منذ" in key or "قبل" in key:
+        for m in _AGO.finditer(key):
+            keep(m, _ago(m, pub))
+    if "19" in key or "20" in key:
+        for m in _YEAR.finditer(key):
+            keep(m, _year_date(int(m["year"])))
     found.sort(key=lambda f: f.start)
     return found
