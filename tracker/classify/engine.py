@@ -107,6 +107,14 @@ class Engine:
                                     if e.kind == "company")
         self._plans = tuple(_Plan(r) for r in self._rules)
         self._all_triggered = all(self._trigger_masks)  # every rule has a trigger group
+        # the rule checks of ``classify``; when no first trigger group of any rule occurs,
+        # only the rules that regex groups may complete are worth a look
+        self._checks = tuple((index, masks, self._pattern_capable[index])
+                             for index, masks in enumerate(self._trigger_masks))
+        self._any_first = 0
+        for masks in self._trigger_masks:
+            self._any_first |= masks[0] if masks else 0
+        self._capable_checks = tuple(c for c in self._checks if c[2])
         # entity id -> (kind, labels, the parent's (id, kind) or None) and the refs by role
         self._entity_info: dict[str, tuple[str, frozenset[str], tuple[str, str] | None]] = {}
         self._refs: dict[tuple[str, str], EntityRef] = {}
@@ -148,14 +156,16 @@ class Engine:
         raw, groups = self._matcher.scan(scan)
         pattern_raw: list[Raw] | None = None
         rules: list[int] = []
-        for index, masks in enumerate(self._trigger_masks):
+        checks = (self._checks if groups & self._any_first or not self._all_triggered
+                  else self._capable_checks)
+        for index, masks, capable in checks:
             for m in masks:
                 if not m & groups:
                     break
             else:
                 rules.append(index)  # every trigger group occurs: the common fast path
                 continue
-            if not self._pattern_capable[index]:
+            if not capable:
                 continue
             missing = [m for m in masks if not m & groups]
             if pattern_raw is None and all(m & self._pattern_mask for m in missing):
@@ -177,6 +187,11 @@ class Engine:
         bit = self._bit
         masks_of = self._trigger_masks
         plans = self._plans
+        selected = [(plans[r], masks_of[r]) for r in rules]
+        any_first = 0  # a sentence without any first trigger group has no candidate rule
+        for r in rules:
+            any_first |= masks_of[r][0] if masks_of[r] else 0
+        always = not self._all_triggered  # a rule without triggers is a candidate anywhere
         i = 0
         for n, (s_start, s_end) in enumerate(spans):
             j = bisect.bisect_left(hit_starts, s_end, i)
@@ -186,10 +201,14 @@ class Engine:
             for h in sentence_hits:
                 if h.kind == LEXICON:
                     found |= bit[h.name]
-            if found or not self._all_triggered:
-                candidates = [plans[r] for r in rules if all(m & found for m in masks_of[r])]
-            else:
-                candidates = []
+            candidates: list[_Plan] = []
+            if found & any_first or always:
+                for plan, masks in selected:
+                    for m in masks:
+                        if not m & found:
+                            break
+                    else:
+                        candidates.append(plan)
             if candidates:
                 sentence = _Sentence(key, s_start, s_end, bisect.bisect_left(starts, s_start),
                                      tokens, starts, display, n)
