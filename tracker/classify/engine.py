@@ -242,14 +242,16 @@ class Engine:
         for clause, clause_hits in sorted(by_clause.items()):
             groups: dict[str, list[Hit]] = {}
             clause_labels: set[str] = set()
+            clause_entities: list[Hit] = []
             for h in clause_hits:
                 if h.kind == LEXICON:
                     groups.setdefault(h.name, []).append(h)
                 else:
+                    clause_entities.append(h)
                     clause_labels |= self._labels[h.name]
             for plan in candidates:
-                found = self._apply(plan, groups, clause_labels, clause_hits, sentence_entities,
-                                    earlier, sent.tokens)
+                found = self._apply(plan, groups, clause_labels, clause_entities,
+                                    sentence_entities, earlier, sent.tokens)
                 if found is None:
                     continue
                 rule = plan.rule
@@ -264,7 +266,7 @@ class Engine:
 
     def _apply(
         self, plan: _Plan, groups: dict[str, list[Hit]], clause_labels: set[str],
-        clause_hits: list[Hit], sentence_entities: list[Hit], earlier: list[Hit],
+        clause_entities: list[Hit], sentence_entities: list[Hit], earlier: list[Hit],
         tokens: list[str],
     ) -> tuple[list[Hit], list[Hit], list[Hit], float] | None:
         """Trigger, context and entity hits that satisfy the rule in a clause, or None.
@@ -293,8 +295,7 @@ class Engine:
             if options:
                 context.append(options[0])  # an object or context word: anywhere in the clause
                 continue
-            here = [h for h in clause_hits
-                    if h.kind == ENTITY and not wanted.isdisjoint(labels[h.name])]
+            here = [h for h in clause_entities if not wanted.isdisjoint(labels[h.name])]
             if here:
                 entity_hits.extend(here)
                 continue
@@ -312,7 +313,7 @@ class Engine:
             fallback = 0.2
         chosen = _nearest(lexical, plan.rule.near)
         if chosen is None or (plan.state_actor
-                              and not self._actor_fits(plan, chosen, clause_hits, tokens)):
+                              and not self._actor_fits(plan, chosen, clause_entities, tokens)):
             return None
         return chosen, context, entity_hits, fallback
 
@@ -323,7 +324,7 @@ class Engine:
         return hit.token == 0 or tokens[hit.token - 1] not in _PREPOSITIONS
 
     def _actor_fits(
-        self, plan: _Plan, triggers: list[Hit], clause_hits: list[Hit], tokens: list[str]
+        self, plan: _Plan, triggers: list[Hit], clause_entities: list[Hit], tokens: list[str]
     ) -> bool:
         """For a state-actor rule: a state entity next to the trigger is one of the actors.
 
@@ -335,14 +336,20 @@ class Engine:
         if not plan.state_actor:
             return True
         trigger = triggers[0].token  # the hit of the rule's first requirement: its verb
-        states = [h for h in clause_hits if h.kind == ENTITY and h.name in self._states
-                  and (abs(h.token - trigger) <= 3 or abs(h.last_token - trigger) <= 3)
-                  and self._may_be_subject(h, tokens)]
-        if not states:
+        states = self._states
+        nearest: Hit | None = None
+        best: tuple[int, bool] = (0, False)
+        for h in clause_entities:  # the first nearest (by distance, then after the trigger)
+            if h.name not in states:
+                continue
+            before, after = abs(h.token - trigger), abs(h.last_token - trigger)
+            if (before > 3 and after > 3) or not self._may_be_subject(h, tokens):
+                continue
+            rank = (min(before, after), h.token < trigger)
+            if nearest is None or rank < best:
+                nearest, best = h, rank
+        if nearest is None:
             return True
-        nearest = min(states, key=lambda h: (min(abs(h.token - trigger),
-                                                 abs(h.last_token - trigger)),
-                                             h.token < trigger))
         return not plan.actor.isdisjoint(self._labels[nearest.name])
 
     def _event(
@@ -440,13 +447,27 @@ def _nearest(lexical: list[list[Hit]], near: int) -> list[Hit] | None:
     """
     if not lexical:
         return []
+    if len(lexical) == 1:  # one trigger: its first hit spans nothing beyond itself
+        return [lexical[0][0]] if lexical[0] and near >= 0 else None
+    others = lexical[1:]
     for anchor in lexical[0]:
+        at = anchor.token
         picked = [anchor]
-        for options in lexical[1:]:
-            picked.append(min(options, key=lambda h: abs(h.token - anchor.token)))
-        span = max(h.last_token for h in picked) - min(h.token for h in picked)
-        span = max(0, span - sum(h.last_token - h.token for h in picked))
-        if span <= near:
+        for options in others:
+            nearest = options[0]  # the first of the closest (as min() picks)
+            if len(options) > 1:
+                distance = abs(nearest.token - at)
+                for h in options:
+                    d = abs(h.token - at)
+                    if d < distance:
+                        nearest, distance = h, d
+            picked.append(nearest)
+        lo, hi, width = anchor.token, anchor.last_token, 0
+        for h in picked:
+            lo = min(lo, h.token)
+            hi = max(hi, h.last_token)
+            width += h.last_token - h.token
+        if max(0, hi - lo - width) <= near:
             return picked
     return None
 
@@ -485,6 +506,7 @@ class _Sentence:
         self._display, self._index = display, index
         self._owner: list[int] | None = None
         self._words: list[str] = []
+        self._phrases: dict[tuple[int, int], str] = {}  # (first, last) sentence token -> phrase
         self.entities: list[Hit] = []
         self._dates: dict[tuple[int, int, bool], list[FoundDate]] = {}
 
@@ -527,7 +549,11 @@ class _Sentence:
         for h in hits:
             first, last = h.token - self.first_token, h.last_token - self.first_token
             if first >= 0 and last < len(self._owner):
-                phrase = " ".join(words[self._owner[first]: self._owner[last] + 1]).strip(_STRIP)
+                cached = self._phrases.get((first, last))
+                if cached is None:
+                    cached = self._phrases[first, last] = " ".join(
+                        words[self._owner[first]: self._owner[last] + 1]).strip(_STRIP)
+                phrase = cached
             else:
                 phrase = self.key[h.start:h.end]
             if phrase and phrase not in out:

@@ -296,8 +296,8 @@ class Matcher:
             kept.append(r)
         bis = bisect.bisect_right
         new = tuple.__new__
-        out = [new(Hit, (s, e, bis(starts, s) - 1, bis(starts, max(s, e - 1)) - 1, kind, name,
-                         fut))
+        out = [new(Hit, (s, e, bis(starts, s) - 1, bis(starts, e - 1 if e > s else s) - 1, kind,
+                         name, fut))
                for s, e, kind, name, fut in kept + [r for r in raw if r[2] == LEXICON]]
         out.sort(key=_BY_SPAN)
         return out
