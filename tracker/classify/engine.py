@@ -28,6 +28,7 @@ import operator
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from types import MappingProxyType
+from typing import Any
 
 from tracker.classify.gazetteer import Gazetteer
 from tracker.classify.matcher import (
@@ -107,14 +108,15 @@ class Engine:
                                     if e.kind == "company")
         self._plans = tuple(_Plan(r) for r in self._rules)
         self._all_triggered = all(self._trigger_masks)  # every rule has a trigger group
-        # the rule checks of ``classify``; when no first trigger group of any rule occurs,
-        # only the rules that regex groups may complete are worth a look
-        self._checks = tuple((index, masks, self._pattern_capable[index])
-                             for index, masks in enumerate(self._trigger_masks))
-        self._any_first = 0
-        for masks in self._trigger_masks:
-            self._any_first |= masks[0] if masks else 0
-        self._capable_checks = tuple(c for c in self._checks if c[2])
+        # the rule checks of ``classify``: the rules that regex groups may complete, and every
+        # rule by its number of trigger masks (1, 2, 3, other), for quick comprehensions
+        self._capable_checks = tuple((index, masks)
+                                     for index, masks in enumerate(self._trigger_masks)
+                                     if self._pattern_capable[index])
+        self._by_count: tuple[list[Any], ...] = ([], [], [], [])
+        for index, masks in enumerate(self._trigger_masks):
+            slot = len(masks) - 1 if 1 <= len(masks) <= 3 else 3
+            self._by_count[slot].append((index, *masks) if slot < 3 else (index, masks))
         # entity id -> (kind, labels, the parent's (id, kind) or None) and the refs by role
         self._entity_info: dict[str, tuple[str, frozenset[str], tuple[str, str] | None]] = {}
         self._refs: dict[tuple[str, str], EntityRef] = {}
@@ -155,26 +157,22 @@ class Engine:
         scan = scan_text(key)
         raw, groups = self._matcher.scan(scan)
         pattern_raw: list[Raw] | None = None
-        rules: list[int] = []
-        checks = (self._checks if groups & self._any_first or not self._all_triggered
-                  else self._capable_checks)
-        for index, masks, capable in checks:
-            for m in masks:
-                if not m & groups:
-                    break
-            else:
-                rules.append(index)  # every trigger group occurs: the common fast path
-                continue
-            if not capable:
-                continue
+        # A rule is selected when each of its trigger masks meets the groups that occur. The
+        # regex groups are looked for only if a rule that they may complete lacks nothing else
+        # (the regex hits are needed later anyway); then the rules are checked against both.
+        for _index, masks in self._capable_checks:
             missing = [m for m in masks if not m & groups]
-            if pattern_raw is None and all(m & self._pattern_mask for m in missing):
+            if missing and all(m & self._pattern_mask for m in missing):
                 pattern_raw = self._matcher.patterns(key)
                 groups |= self._matcher.mask(
                     name for _s, _e, kind, name, _f in pattern_raw if kind == LEXICON)
-                missing = [m for m in missing if not m & groups]
-            if not missing:
-                rules.append(index)
+                break
+        ones, twos, threes, more = self._by_count
+        rules = [i for i, a in ones if a & groups]
+        rules += [i for i, a, b in twos if a & groups and b & groups]
+        rules += [i for i, a, b, c in threes if a & groups and b & groups and c & groups]
+        rules += [i for i, masks in more if all(m & groups for m in masks)]
+        rules.sort()  # rule order
         if not rules:
             return ()
         starts, tokens = token_starts(scan)

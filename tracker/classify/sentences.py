@@ -58,4 +58,6 @@ def key_sentence_spans(key: str) -> list[tuple[int, int]]:
 
 def clause_bounds(key: str) -> list[int]:
     """Start offsets of the clauses of a sentence key (the first is always 0)."""
+    if "," not in key and ";" not in key and "لكن" not in key:
+        return [0]  # every clause break needs a comma, a semicolon or لكن
     return [0, *(m.start() for m in _CLAUSE.finditer(key))]

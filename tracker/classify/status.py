@@ -38,7 +38,10 @@ class Cues:
     def before(self, group: str, token: int, lo: int, span: int | None = None) -> bool:
         """A hit of ``group`` in [lo, token), and within ``span`` tokens of it if given."""
         first = lo if span is None else max(lo, token - span)
-        return any(first <= t < token for t in self.at.get(group, ()))
+        for t in self.at.get(group, ()):  # noqa: SIM110 - a loop is cheaper than any(...)
+            if first <= t < token:
+                return True
+        return False
 
 
 def third_party(cues: Cues, trigger: int) -> bool:
@@ -78,8 +81,9 @@ def decide(cues: Cues, trigger: int, clause_start: int, future: bool) -> Status:
         return "rumoured"
     if future or cues.before("cue_planned", trigger, clause_start):
         return "planned"
-    if any(t >= clause_start for t in cues.at.get("cue_confirmed", ())):
-        return "confirmed"
+    for t in cues.at.get("cue_confirmed", ()):
+        if t >= clause_start:
+            return "confirmed"
     return "reported"
 
 
