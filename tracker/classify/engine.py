@@ -175,7 +175,7 @@ class Engine:
         rules.sort()  # rule order
         if not rules:
             return ()
-        starts, tokens = token_starts(scan)
+        starts, tokens = token_starts(scan, plain=True)  # a match key: only " " separates
         hits = self._matcher.resolve_at(key, raw, pattern_raw, starts)
         spans = key_sentence_spans(key)
         display = _Display(article, len(spans))

@@ -156,13 +156,16 @@ def scan_text(key: str) -> str:
     return _PUNCT.sub(" ", key)
 
 
-def token_starts(scan: str) -> tuple[list[int], list[str]]:
-    """The start offset of every token of ``scan`` and the tokens (``scan.split()``)."""
-    if _OTHER_SPACE.search(scan) is not None:
+def token_starts(scan: str, plain: bool = False) -> tuple[list[int], list[str]]:
+    """The start offset of every token of ``scan`` and the tokens (``scan.split()``).
+
+    ``plain``: the caller knows that " " is the only white space in ``scan`` (a scan text of
+    a match key), so that need not be checked.
+    """
+    if not plain and _OTHER_SPACE.search(scan) is not None:
         return [m.start() for m in _TOKEN.finditer(scan)], scan.split()
-    pieces = scan.split(" ")  # piece i starts at the lengths of the pieces before, plus i
-    offsets = map(operator.add, itertools.accumulate(map(len, pieces), initial=0),
-                  itertools.count())
+    pieces = scan.split(" ")  # piece i starts after the pieces before it and their spaces
+    offsets = itertools.accumulate([len(p) + 1 for p in pieces], initial=0)
     return list(itertools.compress(offsets, pieces)), list(filter(None, pieces))
 
 
