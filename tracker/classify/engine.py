@@ -48,7 +48,7 @@ from tracker.classify.sentences import (
     split_sentences,
 )
 from tracker.classify.status import Cues, decide, recap_cue, third_party
-from tracker.classify.temporal import FoundDate, find_dates, has_time_hint
+from tracker.classify.temporal import FoundDate, find_dates
 from tracker.model import Article, DetectedEvent, EntityRef, EventDate
 from tracker.text.normalize import match_key
 
@@ -515,8 +515,9 @@ class _Sentence:
         cache_key = (start, end, forward)
         if cache_key not in self._dates:
             text = self.key[start:end]
-            self._dates[cache_key] = (find_dates(text, published, forward)
-                                      if has_time_hint(text) else [])
+            # find_dates tries each pattern only where the word it needs occurs: a text
+            # without any time hint (temporal.TIME_HINT) costs a few quick searches
+            self._dates[cache_key] = find_dates(text, published, forward)
         return self._dates[cache_key]
 
     @property

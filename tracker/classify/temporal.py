@@ -77,22 +77,11 @@ TIME_HINT = re.compile(
     r"\d|اسبوع|شهر|عام|سنه|ربع|منذ|قبل|يوم|اثنين|ثلاثاء|اربعاء|خميس|جمعه|سبت|احد|"
     + _MONTH_ALT
 )
-# The same test in two searches that the regex engine runs fast (an alternation of words
-# only, and a single class): whether TIME_HINT finds anything.
-_ANY_DIGIT = re.compile(r"\d")
-_TIME_WORDS = re.compile(
-    r"اسبوع|شهر|عام|سنه|ربع|منذ|قبل|يوم|اثنين|ثلاثاء|اربعاء|خميس|جمعه|سبت|احد|" + _MONTH_ALT
-)
 # What each pattern cannot match without: a month name; a unit; a weekday (the patterns'
 # look-behinds make the regex engine try every position, these searches skip ahead)
 _MONTH_WORD = re.compile(_MONTH_ALT)
 _UNIT_WORD = re.compile(r"اسبوع|شهر|عام|سنه")
 _WEEKDAY_WORD = re.compile(r"اثنين|ثلاثاء|اربعاء|خميس|جمعه|سبت|احد")
-
-
-def has_time_hint(key: str) -> bool:
-    """Whether ``TIME_HINT`` occurs in ``key`` (no date can be found without it)."""
-    return _TIME_WORDS.search(key) is not None or _ANY_DIGIT.search(key) is not None
 
 
 @dataclass(frozen=True)

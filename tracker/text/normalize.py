@@ -122,11 +122,20 @@ def _collapse_spaces(key: str) -> str:
     return key.strip(" ")
 
 
+# Invisible controls, diacritics and tatweel are deleted in one pass, after casefolding: none
+# of them changes under casefolding and no casefolded character contains one, so this is the
+# same as deleting the controls first, then casefolding, then deleting the rest.
+_DELETED = re.compile(
+    "[\u200b-\u200f\u061c\u202a-\u202e\u2066-\u2069\ufeff\u00ad"
+    "\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06dc\u06df-\u06e8\u06ea-\u06ed\u0640]"
+)
+_KEY_SWAPS = tuple((char, value) for char, value in _KEY_PAIRS if value)
+
+
 def match_key(text: str) -> str:
     """The matching form of a display text (see the module docstring for the steps)."""
-    key = _INVISIBLE_RE.sub("", unicodedata.normalize("NFKC", text)).casefold()
-    key = _DIACRITICS.sub("", key)
-    for char, replacement in _KEY_PAIRS:
+    key = _DELETED.sub("", unicodedata.normalize("NFKC", text).casefold())
+    for char, replacement in _KEY_SWAPS:
         if char in key:
             key = key.replace(char, replacement)
     return _collapse_spaces(_split_scripts(key))
