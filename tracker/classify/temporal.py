@@ -16,6 +16,9 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
+
+import ahocorasick
 
 from tracker.model import EventDate
 
@@ -77,11 +80,27 @@ TIME_HINT = re.compile(
     r"\d|اسبوع|شهر|عام|سنه|ربع|منذ|قبل|يوم|اثنين|ثلاثاء|اربعاء|خميس|جمعه|سبت|احد|"
     + _MONTH_ALT
 )
-# What each pattern cannot match without: a month name; a unit; a weekday (the patterns'
-# look-behinds make the regex engine try every position, these searches skip ahead)
-_MONTH_WORD = re.compile(_MONTH_ALT)
-_UNIT_WORD = re.compile(r"اسبوع|شهر|عام|سنه")
-_WEEKDAY_WORD = re.compile(r"اثنين|ثلاثاء|اربعاء|خميس|جمعه|سبت|احد")
+# What each pattern cannot match without (a month name; ربع; a unit; a weekday; منذ or قبل;
+# 19 or 20), found in one automaton pass: the patterns' look-behinds and long alternations
+# make the regex engine try nearly every position, so a pattern runs only if its word occurs.
+_NEEDS_MONTH, _NEEDS_QUARTER, _NEEDS_UNIT, _NEEDS_WEEKDAY, _NEEDS_AGO, _NEEDS_YEAR = (
+    1, 2, 4, 8, 16, 32)
+_NEEDED: Any = ahocorasick.Automaton()
+for _bit, _words in ((_NEEDS_MONTH, tuple(_MONTHS)), (_NEEDS_QUARTER, ("ربع",)),
+                     (_NEEDS_UNIT, ("اسبوع", "شهر", "عام", "سنه")),
+                     (_NEEDS_WEEKDAY, tuple(_WEEKDAYS)), (_NEEDS_AGO, ("منذ", "قبل")),
+                     (_NEEDS_YEAR, ("19", "20"))):
+    for _word in _words:
+        _NEEDED.add_word(_word, _NEEDED.get(_word, 0) | _bit)
+_NEEDED.make_automaton()
+
+
+def _needed(key: str) -> int:
+    """The bits of the patterns whose needed words occur in ``key``."""
+    bits = 0
+    for _end, bit in _NEEDED.iter(key):
+        bits |= bit
+    return bits
 
 
 @dataclass(frozen=True)
@@ -231,22 +250,23 @@ def find_dates(key: str, published: datetime | None, forward: bool = False) -> l
         found.append(FoundDate(m.start(), m.end(), result.date, result.last_day))
 
     # each pattern runs only if the word (or digits) it cannot match without occurs
-    if _MONTH_WORD.search(key) is not None:
+    needed = _needed(key)
+    if needed & _NEEDS_MONTH:
         for m in _EXPLICIT.finditer(key):
             keep(m, _explicit(m, pub, forward))
-    if "ربع" in key:
+    if needed & _NEEDS_QUARTER:
         for m in _QUARTER.finditer(key):
             keep(m, _quarter(m, pub, forward))
-    if _UNIT_WORD.search(key) is not None:
+    if needed & _NEEDS_UNIT:
         for m in _RELATIVE.finditer(key):
             keep(m, _relative(m, pub))
-    if _WEEKDAY_WORD.search(key) is not None:
+    if needed & _NEEDS_WEEKDAY:
         for m in _WEEKDAY.finditer(key):
             keep(m, _weekday(m, pub))
-    if "منذ" in key or "قبل" in key:
+    if needed & _NEEDS_AGO:
         for m in _AGO.finditer(key):
             keep(m, _ago(m, pub))
-    if "19" in key or "20" in key:
+    if needed & _NEEDS_YEAR:
         for m in _YEAR.finditer(key):
             keep(m, _year_date(int(m["year"])))
     found.sort(key=lambda f: f.start)
