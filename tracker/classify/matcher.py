@@ -228,12 +228,13 @@ class Matcher:
     def scan(self, scan: str) -> tuple[list[Raw], int]:
         """Automaton hits of a scan text (offsets in ``scan``) and the bits of groups hit."""
         raw: list[Raw] = []
+        add = raw.append
         groups = 0
         for end, (length, items, mask) in self._automaton.iter(f" {scan} "):
             # padded text: the surface " form " ends at `end`; the form spans [s, e) in scan
             s = end - length + 1
             for kind, name, future in items:
-                raw.append((s, end - 1, kind, name, future))
+                add((s, end - 1, kind, name, future))
             groups |= mask
         return raw, groups
 
@@ -293,10 +294,14 @@ class Matcher:
         entities = sorted((r for r in raw if r[2] == ENTITY), key=lambda r: (r[0], r[0] - r[1]))
         kept: list[Raw] = []
         for r in entities:
-            if any(k[0] <= r[0] and r[1] <= k[1] for k in kept):
-                continue
-            kept = [k for k in kept if not (r[0] <= k[0] and k[1] <= r[1])]
-            kept.append(r)
+            start, end = r[0], r[1]
+            for k in kept:
+                if k[0] <= start and end <= k[1]:
+                    break  # inside a kept entity
+            else:
+                if kept:
+                    kept = [k for k in kept if not (start <= k[0] and k[1] <= end)]
+                kept.append(r)
         bis = bisect.bisect_right
         new = tuple.__new__
         out = [new(Hit, (s, e, bis(starts, s) - 1, bis(starts, e - 1 if e > s else s) - 1, kind,
