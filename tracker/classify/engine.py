@@ -212,7 +212,7 @@ class Engine:
                                      tokens, starts, display, n)
                 events.extend(self._sentence(sentence, sentence_hits, candidates, earlier,
                                              article))
-            earlier.extend(h for h in sentence_hits if h.kind == ENTITY)
+            earlier += [h for h in sentence_hits if h.kind == ENTITY]
         return tuple(events)
 
     def _sentence(

@@ -165,8 +165,13 @@ def token_starts(scan: str, plain: bool = False) -> tuple[list[int], list[str]]:
     if not plain and _OTHER_SPACE.search(scan) is not None:
         return [m.start() for m in _TOKEN.finditer(scan)], scan.split()
     pieces = scan.split(" ")  # piece i starts after the pieces before it and their spaces
-    offsets = itertools.accumulate([len(p) + 1 for p in pieces], initial=0)
-    return list(itertools.compress(offsets, pieces)), list(filter(None, pieces))
+    starts: list[int] = []
+    pos = 0
+    for piece in pieces:
+        if piece:
+            starts.append(pos)
+        pos += len(piece) + 1
+    return starts, list(filter(None, pieces))
 
 
 class Matcher:
