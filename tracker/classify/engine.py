@@ -24,7 +24,6 @@ The engine is pure: time comes only from ``Article.published``; no I/O after con
 from __future__ import annotations
 
 import bisect
-import operator
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from types import MappingProxyType
@@ -59,7 +58,6 @@ _PREPOSITIONS = frozenset({"الي", "في", "من", "علي", "عن", "مع", "
 _STRIP = " ،,.;:؛!?؟\"'«»()[]"
 _CUE_GROUPS = frozenset(CUE_GROUPS)
 _ROLES = ("actor", "product", "target", "mention")
-_START = operator.itemgetter(0)  # Hit.start
 
 
 class _Plan:
@@ -381,7 +379,7 @@ class Engine:
             confidence *= 0.75
         elif status == "planned":
             confidence *= 0.9
-        phrases = sent.evidence(sorted({*evidence, *entity_hits}, key=_START))
+        phrases = sent.evidence(sorted({*evidence, *entity_hits}))
         return DetectedEvent(
             type=rule.type,
             confidence=round(max(0.05, min(1.0, confidence)), 2),
