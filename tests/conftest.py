@@ -12,6 +12,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
+from tracker.store.db import make_engine, upgrade
+from tracker.store.repo import Store
+
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"
 PG_URL = os.environ.get("TRACKER_TEST_DATABASE_URL", "")
@@ -68,6 +71,14 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
 def sqlite_url(tmp_path: Path) -> str:
     """A SQLite database in a temp folder."""
     return f"sqlite:///{tmp_path / 'tracker.db'}"
+
+
+def migrated_store(url: str) -> Iterator[Store]:
+    """A Store on ``url`` with the schema migrated; disposed when the generator closes."""
+    engine = make_engine(url)
+    upgrade(engine)
+    yield Store(engine)
+    engine.dispose()
 
 
 @pytest.fixture

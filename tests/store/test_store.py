@@ -9,7 +9,7 @@ import pytest
 from alembic.script import ScriptDirectory
 from sqlalchemy import inspect
 
-from tests.conftest import Clock
+from tests.conftest import Clock, migrated_store
 from tracker.config import FeedConfig
 from tracker.model import DetectedEvent, EntityRef, EventDate, FeedEntry
 from tracker.store.db import alembic_config, current_revision, make_engine, upgrade
@@ -18,10 +18,7 @@ from tracker.store.repo import Store
 
 @pytest.fixture
 def store(database_url: str) -> Iterator[Store]:
-    engine = make_engine(database_url)
-    upgrade(engine)
-    yield Store(engine)
-    engine.dispose()
+    yield from migrated_store(database_url)
 
 
 def _entry(key: str, title: str, link: str | None = None) -> FeedEntry:

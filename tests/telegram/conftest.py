@@ -7,9 +7,9 @@ from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
+from tests.conftest import migrated_store
 from tests.support.botapi import BotApiServer
 from tests.telegram.helpers import TOKEN, FakeLabels, settings_for
-from tracker.store.db import make_engine, upgrade
 from tracker.store.repo import Store
 from tracker.telegram.sender import TelegramNotifier, make_bot
 
@@ -21,10 +21,7 @@ def labels() -> FakeLabels:
 
 @pytest.fixture
 def store(sqlite_url: str) -> Iterator[Store]:
-    engine = make_engine(sqlite_url)
-    upgrade(engine)
-    yield Store(engine)
-    engine.dispose()
+    yield from migrated_store(sqlite_url)
 
 
 @pytest.fixture

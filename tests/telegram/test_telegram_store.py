@@ -7,9 +7,8 @@ from datetime import timedelta
 
 import pytest
 
-from tests.conftest import Clock
+from tests.conftest import Clock, migrated_store
 from tests.telegram.helpers import add_outlet, enqueue, make_event
-from tracker.store.db import make_engine, upgrade
 from tracker.store.repo import Store
 from tracker.store.subscribers import (
     Retry,
@@ -34,10 +33,7 @@ LEASE = timedelta(minutes=2)
 
 @pytest.fixture
 def any_store(database_url: str) -> Iterator[Store]:
-    engine = make_engine(database_url)
-    upgrade(engine)
-    yield Store(engine)
-    engine.dispose()
+    yield from migrated_store(database_url)
 
 
 def test_claims_lease_rows_once_and_load_each_event_once(any_store: Store, clock: Clock) -> None:
