@@ -16,6 +16,7 @@ from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from sqlalchemy import ColumnElement, func, or_, text, update
 from sqlalchemy.engine import Engine
@@ -44,6 +45,9 @@ from tracker.store.tables import (
     WatchRuleRow,
 )
 from tracker.text.normalize import match_key
+
+if TYPE_CHECKING:
+    from tracker.store.labels import LabelView
 
 _SYNC_LOCK = 7_245_002  # PostgreSQL advisory lock held while syncing the feed list
 
@@ -778,6 +782,29 @@ class Store:
                                   first_seen=r.first_seen)
                 out.append((item, frozenset(types.get(r.id, ())), r.id in alerted))
             return out
+
+    # --- analysts' corrections (statements in tracker.store.labels) ---------------------
+    def record_item_label(self, item_id: int, types: Sequence[str], *, source: str,
+                          chat_id: str | None, now: datetime) -> int:
+        """A whole-item label (empty ``types``: not an event); see :mod:`.labels`."""
+        from tracker.store import labels
+
+        return labels.record_item_label(self, item_id, types, source=source, chat_id=chat_id,
+                                        now=now)
+
+    def record_event_feedback(self, event_id: int, verdict: str, *, new_type: str | None,
+                              source: str, chat_id: str | None, now: datetime) -> int:
+        """A verdict on an event (confirm, not_event, other_type); see :mod:`.labels`."""
+        from tracker.store import labels
+
+        return labels.record_event_feedback(self, event_id, verdict, new_type=new_type,
+                                            source=source, chat_id=chat_id, now=now)
+
+    def labels(self) -> list[LabelView]:
+        """Every stored correction, oldest first."""
+        from tracker.store import labels
+
+        return labels.labels(self)
 
     def recent_events(self, limit: int = 50, entity: str | None = None) -> list[TimelineEvent]:
         with self.tx() as tx:

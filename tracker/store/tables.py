@@ -201,3 +201,23 @@ class EventStatusRow(SQLModel, table=True):
     status: str
     at: datetime = Field(sa_column=_utc(nullable=False))
     item_id: int | None = Field(default=None, foreign_key="item.id")
+
+
+class LabelRow(SQLModel, table=True):
+    """An analyst's correction: which event types an item (or one of its sentences) carries.
+
+    ``types`` is a JSON list of type ids, ``[]`` meaning "no event"; ``sentence`` is the
+    sentence judged (NULL: the whole item). ``tracker train --with-feedback`` learns from them.
+    """
+
+    __tablename__ = "label"
+
+    id: int | None = Field(default=None, primary_key=True)
+    item_id: int = Field(foreign_key="item.id", index=True)
+    event_id: int | None = Field(default=None, foreign_key="event.id")
+    sentence: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    types: str  # JSON list of event type ids
+    verdict: str  # label | confirm | not_event | other_type
+    source: str  # cli | telegram | web
+    chat_id: str | None = None
+    created_at: datetime = Field(sa_column=_utc(nullable=False))
