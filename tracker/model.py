@@ -88,6 +88,7 @@ class DetectedEvent:
     recap: bool
     evidence: tuple[str, ...]  # the phrases (display text) that decided it
     sentence: str = ""  # the sentence (display text) the event was found in
+    why: tuple[str, ...] = ()  # how it was decided: model probability, weighted words, rules
 
     def entity_ids(self) -> tuple[str, ...]:
         return tuple(e.id for e in self.entities)

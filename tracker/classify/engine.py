@@ -24,10 +24,11 @@ The engine is pure: time comes only from ``Article.published``; no I/O after con
 from __future__ import annotations
 
 import bisect
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tracker.classify.gazetteer import Gazetteer
 from tracker.classify.matcher import (
@@ -50,6 +51,9 @@ from tracker.classify.status import Cues, decide, recap_cue, third_party
 from tracker.classify.temporal import FoundDate, find_dates
 from tracker.model import Article, DetectedEvent, EntityRef, EventDate
 from tracker.text.normalize import match_key
+
+if TYPE_CHECKING:
+    from tracker.classify.learned import TypeModel
 
 _STATE_KINDS = frozenset({"us_gov", "china_gov", "regulator", "country"})
 _STATE_LABELS = frozenset({"us_state", "china_state", "china_country", "ally_state"})
@@ -76,12 +80,32 @@ class _Plan:
         self.state_actor = bool(_STATE_LABELS.intersection(rule.actor))
 
 
+@dataclass(frozen=True)
+class SentenceSignals:
+    """One sentence as the engine sees it: its match key and display text, the signal names
+    the learned model reads (``g:`` lexicon groups, ``k:`` entity kinds, ``r:`` rule events
+    with status), the entities named in it, and the events the rules found there."""
+
+    index: int
+    key: str
+    text: str
+    signals: frozenset[str]
+    events: tuple[DetectedEvent, ...]
+    entities: tuple[str, ...]
+    title: bool
+    words: tuple[str, ...] = ()  # the sentence's scan tokens (match key, no punctuation)
+    build: Callable[[str, tuple[str, ...]], DetectedEvent | None] | None = field(
+        default=None, compare=False, repr=False)  # an event of a type the rules did not find
+
+
 class Engine:
     """Recognises events in articles; build with ``load_engine``; safe to share."""
 
-    def __init__(self, gazetteer: Gazetteer, taxonomy: Taxonomy) -> None:
+    def __init__(self, gazetteer: Gazetteer, taxonomy: Taxonomy,
+                 model: TypeModel | None = None) -> None:
         self._gaz = gazetteer
         self._tax = taxonomy
+        self._model = model
         self._matcher = Matcher(gazetteer, taxonomy)
         self._rules: tuple[Rule, ...] = tuple(
             r for t in taxonomy.types.values() for r in t.rules
@@ -125,6 +149,18 @@ class Engine:
             for role in _ROLES:
                 self._refs[e.id, role] = EntityRef(e.id, e.kind, role)
 
+    def with_model(self, model: TypeModel | None) -> Engine:
+        """The same engine deciding types with ``model`` (None: the rules alone)."""
+        twin = object.__new__(Engine)
+        twin.__dict__.update(self.__dict__)
+        twin._model = model
+        return twin
+
+    @property
+    def model(self) -> TypeModel | None:
+        """The learned type model, or None when the rules decide alone."""
+        return self._model
+
     # --- descriptive API -----------------------------------------------------------------
 
     def entity_kinds(self) -> Mapping[str, str]:
@@ -140,6 +176,20 @@ class Engine:
         t = self._tax.types[type_id]
         return t.label_ar if lang == "ar" else t.label_en
 
+    def entity_labels(self, entity_id: str) -> frozenset[str]:
+        """The labels of an entity (its kind, its side: us_state, chip_maker …)."""
+        return self._labels.get(entity_id, frozenset())
+
+    def decision_conditions(self, type_id: str) -> tuple[frozenset[str], frozenset[str]]:
+        """The operator's conditions on a type: entity labels one of which must be named,
+        and lexicon groups that veto it (see :mod:`tracker.classify.decide`)."""
+        t = self._tax.types[type_id]
+        return frozenset(t.require_any), frozenset(t.veto)
+
+    def rules_only_types(self) -> frozenset[str]:
+        """Types the operator wants decided by the rules alone (``model = false``)."""
+        return frozenset(t.id for t in self._tax.types.values() if not t.model)
+
     def entity_label(self, entity_id: str, lang: str) -> str:
         """The display name of an entity; the id itself if unknown."""
         ent = self._gaz.entities.get(entity_id)
@@ -150,7 +200,19 @@ class Engine:
     # --- classification ------------------------------------------------------------------
 
     def classify(self, article: Article) -> tuple[DetectedEvent, ...]:
-        """All events of one article, in sentence order (see the module docstring)."""
+        """All events of one article, in sentence order (see the module docstring).
+
+        With a learned model the model decides the types and the rules lend the rest
+        (:mod:`tracker.classify.decide`); without one, the rules decide alone.
+        """
+        if self._model is not None:
+            from tracker.classify.decide import decide
+
+            return decide(self, self._model, article)
+        return self.rule_events(article)
+
+    def rule_events(self, article: Article) -> tuple[DetectedEvent, ...]:
+        """The events the rules alone find in one article."""
         key = match_key(joined_for_key(article.title, article.text))
         scan = scan_text(key)
         raw, groups = self._matcher.scan(scan)
@@ -212,6 +274,115 @@ class Engine:
                                              article))
             earlier += [h for h in sentence_hits if h.kind == ENTITY]
         return tuple(events)
+
+    def analyse(self, article: Article, gate: bool = False) -> tuple[SentenceSignals, ...]:
+        """Every sentence of an article with the engine's signals and its rule events.
+
+        The learned type model reads the signals as features and decides on the types; the
+        rule events lend it entities, roles, dates, status, recap and evidence. Unlike
+        :meth:`classify` this looks at every sentence, not only those a rule can fire in.
+        With ``gate``, an article that names no entity of the gazetteer gives nothing (most
+        feed items stop here, after one automaton pass).
+        """
+        key = match_key(joined_for_key(article.title, article.text))
+        scan = scan_text(key)
+        raw, _groups = self._matcher.scan(scan)
+        if gate and not any(r[2] == ENTITY for r in raw):
+            return ()
+        starts, tokens = token_starts(scan, plain=True)
+        hits = self._matcher.resolve_at(key, raw, self._matcher.patterns(key), starts)
+        spans = key_sentence_spans(key)
+        display = _Display(article, len(spans))
+        in_title = len(split_sentences(article.title, ""))
+        out: list[SentenceSignals] = []
+        earlier: list[Hit] = []
+        hit_starts = [h[0] for h in hits]
+        i = 0
+        for n, (s_start, s_end) in enumerate(spans):
+            j = bisect.bisect_left(hit_starts, s_end, i)
+            sentence_hits = [h for h in hits[i:j] if h.start >= s_start]
+            i = j
+            found = {h.name for h in sentence_hits if h.kind == LEXICON}
+            candidates = [plan for plan, sets in zip(self._plans, self._trigger_sets,
+                                                     strict=True)
+                          if all(not found.isdisjoint(g) for g in sets)]
+            sentence = _Sentence(key, s_start, s_end, bisect.bisect_left(starts, s_start),
+                                 tokens, starts, display, n)
+            events = (tuple(self._sentence(sentence, sentence_hits, candidates, earlier,
+                                           article)) if candidates else ())
+            signals = {f"g:{name}" for name in found}
+            signals |= {f"k:{self._entity_info[h.name][0]}" for h in sentence_hits
+                        if h.kind == ENTITY}
+            signals |= {f"r:{ev.type}" for ev in events}
+            signals |= {f"r:{ev.type}:{ev.status}" for ev in events}
+            signals |= {"r:recap" for ev in events if ev.recap}
+            if not any(h.kind == ENTITY for h in sentence_hits) and earlier:
+                signals.add("k:earlier")
+            end_token = bisect.bisect_left(starts, s_end)
+            out.append(SentenceSignals(
+                index=n, key=key[s_start:s_end], text=sentence.text(),
+                signals=frozenset(signals), events=events,
+                entities=tuple(dict.fromkeys(h.name for h in sentence_hits
+                                             if h.kind == ENTITY)),
+                title=n < in_title, words=tuple(tokens[sentence.first_token:end_token]),
+                build=self._builder(sentence, sentence_hits, list(earlier), article)))
+            earlier += [h for h in sentence_hits if h.kind == ENTITY]
+        return tuple(out)
+
+    def _builder(self, sent: _Sentence, hits: list[Hit], earlier: list[Hit], article: Article
+                 ) -> Callable[[str, tuple[str, ...]], DetectedEvent | None]:
+        def build(type_id: str, words: tuple[str, ...]) -> DetectedEvent | None:
+            return self._model_event(sent, hits, earlier, type_id, words, article)
+        return build
+
+    def _model_event(self, sent: _Sentence, hits: list[Hit], earlier: list[Hit], type_id: str,
+                     words: tuple[str, ...], article: Article) -> DetectedEvent | None:
+        """An event of ``type_id`` that the model found and no rule did: the rules' status,
+        date, recap and entity roles read around the type's trigger words, or around the
+        model's weighted ``words`` when none occurs; None for a third party's call."""
+        plans = [p for p in self._plans if p.rule.type == type_id]
+        wanted = {g for p in plans for groups, _l, _t in p.require for g in groups}
+        cue_at: dict[str, list[int]] = {}
+        for h in hits:
+            if h.kind == LEXICON and h.name in _CUE_GROUPS:
+                cue_at.setdefault(h.name, []).append(h.token)
+        tokens = sent.tokens
+        word_hits = [Hit(sent.starts[t], sent.starts[t] + len(tokens[t]), t, t, LEXICON, "")
+                     for t in range(sent.first_token, bisect.bisect_left(sent.starts, sent.end))
+                     if tokens[t] in words]
+        triggers = ([h for h in hits if h.kind == LEXICON and h.name in wanted]
+                    or word_hits)
+        trigger = min((h.token for h in triggers), default=sent.first_token)
+        text = sent.key[sent.start:sent.end]
+        cues = Cues(tokens, cue_at, text.rstrip(" .\"'").endswith("?"))
+        if third_party(cues, trigger):
+            return None
+        future = any(h.future for h in triggers if h.token == trigger)
+        status = decide(cues, trigger, sent.first_token, future)
+        recap = recap_cue(cues, trigger)
+        event_date: EventDate | None = None
+        dates = sent.dates(sent.start, sent.end, article.published, status == "planned")
+        if dates:
+            anchor = sent.starts[trigger] - sent.start if trigger < len(sent.starts) else 0
+            nearest = min(dates, key=lambda d: abs(d.start - anchor))
+            event_date = nearest.date
+            if (article.published is not None and status != "planned"
+                    and nearest.date.precision in ("day", "week", "month")):
+                recap = recap or nearest.last_day < article.published.date() - timedelta(days=7)
+        entity_hits = [h for h in hits if h.kind == ENTITY]
+        if not entity_hits:  # "the company": the company spoken of before
+            before = next((h for h in reversed(earlier) if h.name in self._companies), None)
+            entity_hits = [before] if before is not None else []
+        if not entity_hits:
+            return None
+        plan = plans[0] if plans else None
+        entities = (self._entities(plan, entity_hits, []) if plan is not None else tuple(
+            self._refs[name, "mention"]
+            for name in dict.fromkeys(h.name for h in entity_hits)))
+        evidence = sent.evidence(sorted({*triggers[:3], *word_hits}))
+        return DetectedEvent(type=type_id, confidence=0.5, entities=entities,
+                             event_date=event_date, status=status, recap=recap,
+                             evidence=evidence, sentence=sent.text())
 
     def _sentence(
         self, sent: _Sentence, hits: list[Hit], candidates: list[_Plan], earlier: list[Hit],

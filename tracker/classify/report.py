@@ -28,6 +28,7 @@ def event_to_json(ev: DetectedEvent) -> dict[str, Any]:
         "status": ev.status,
         "recap": ev.recap,
         "evidence": list(ev.evidence),
+        "why": list(ev.why),
         "roles": {e.id: e.role for e in ev.entities},
     }
 

@@ -72,6 +72,9 @@ class EventType:
     label_ar: str
     label_en: str
     rules: tuple[Rule, ...]
+    model: bool = True  # False: decided by the rules alone, even when the model knows it
+    require_any: tuple[str, ...] = ()  # entity labels one of which the sentence must name
+    veto: tuple[str, ...] = ()  # lexicon groups that block the type in a sentence
 
 
 @dataclass(frozen=True)
@@ -145,6 +148,12 @@ def _rule(file: str, type_id: str, index: int, raw: Any, groups: dict[str, Lexic
                 tuple(actor), near, float(confidence), tuple(exclude_labels), tuple(ignore))
 
 
+def _names(file: str, key: str, raw: Any) -> tuple[str, ...]:
+    if not isinstance(raw, list) or not all(isinstance(x, str) and x for x in raw):
+        raise ConfigError(file, key, "must be a list of names")
+    return tuple(raw)
+
+
 def load_taxonomy(path: Path) -> Taxonomy:
     """Read and check a taxonomy file (see the module docstring for the order of checks)."""
     file = str(path)
@@ -161,13 +170,24 @@ def load_taxonomy(path: Path) -> Taxonomy:
         key = f"types.{type_id}"
         if not isinstance(raw, dict):
             raise ConfigError(file, key, "must be a table")
-        unknown = set(raw) - {"label_ar", "label_en", "rules"}
+        unknown = set(raw) - {"label_ar", "label_en", "rules", "model", "require_any", "veto"}
         if unknown:
             raise ConfigError(file, key, f"unknown keys {sorted(unknown)}")
         rules_raw = raw.get("rules")
         if not isinstance(rules_raw, list) or not rules_raw:
             raise ConfigError(file, f"{key}.rules", "needs at least one [[rules]] entry")
         rules = tuple(_rule(file, type_id, i, r, groups) for i, r in enumerate(rules_raw))
+        use_model = raw.get("model", True)
+        if not isinstance(use_model, bool):
+            raise ConfigError(file, f"{key}.model", "must be true or false")
+        veto = _names(file, f"{key}.veto", raw.get("veto", []))
+        for g in veto:
+            if g not in groups:
+                raise ConfigError(file, f"{key}.veto", f"unknown lexicon group {g!r}")
         types[type_id] = EventType(type_id, text(raw.get("label_ar"), file, f"{key}.label_ar"),
-                                   text(raw.get("label_en"), file, f"{key}.label_en"), rules)
+                                   text(raw.get("label_en"), file, f"{key}.label_en"), rules,
+                                   use_model,
+                                   _names(file, f"{key}.require_any",
+                                          raw.get("require_any", [])),
+                                   veto)
     return Taxonomy(groups, types)

@@ -1,0 +1,95 @@
+"""One decision per sentence: the learned model says which types, the rules say the rest.
+
+Order of decisions for one article (``decide``):
+
+1. the gate: an article naming no entity of the gazetteer has no event (one automaton pass);
+2. per sentence (the headline counts as one) the engine's signals and rule events
+   (:meth:`Engine.analyse`); a sentence with no signal at all is skipped;
+3. per learned type, the calibrated probability of the sentence; the type is carried when it
+   reaches the type's threshold (chosen on grouped cross-validation) and the operator's
+   conditions for the type hold (``require_any``: an entity with one of these labels in the
+   sentence or before it; ``veto``: none of these lexicon groups in the sentence);
+4. a carried type takes the rules' event of that type in the sentence when there is one
+   (entities and roles, date, status, recap, evidence), else an event built from the
+   sentence around the type's trigger words (:meth:`Engine._model_event`);
+5. a type below its threshold is dropped, except a rule event with status ``denied``, which
+   is kept so that a denial is shown as one (a denied event never alerts or scores);
+6. a type the model was not trained on (an operator's own type, or one marked
+   ``model = false``) is decided by its rules alone.
+
+Every event says why: the model's probability against the threshold, the words of the
+sentence that weigh most for its type, the engine signals that weigh most, and the rules that
+held (or "no rule: model only").
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from tracker.classify.engine import Engine, SentenceSignals
+from tracker.classify.learned import TypeModel
+from tracker.model import Article, DetectedEvent
+
+
+def _conditions_hold(engine: Engine, type_id: str, sentence: SentenceSignals,
+                     earlier: set[str]) -> bool:
+    need, veto = engine.decision_conditions(type_id)
+    if veto and any(f"g:{g}" in sentence.signals for g in veto):
+        return False
+    if need:
+        labels: set[str] = set()
+        for eid in (*sentence.entities, *earlier):
+            labels |= engine.entity_labels(eid)
+        return not labels.isdisjoint(need)
+    return True
+
+
+def _why(model: TypeModel, type_id: str, p: float, sentence: SentenceSignals,
+         rule: DetectedEvent | None) -> tuple[str, ...]:
+    words = model.top_words(sentence.words, type_id)
+    signals = model.top_signals(sentence.signals, type_id)
+    out = [f"model p={p:.2f} ≥ {model.threshold(type_id):.2f}"]
+    if words:
+        out.append("words: " + ", ".join(words))
+    if signals:
+        out.append("signals: " + ", ".join(signals))
+    out.append("rule: " + ", ".join(rule.evidence) if rule is not None else "no rule: model only")
+    return tuple(out)
+
+
+def decide(engine: Engine, model: TypeModel, article: Article) -> tuple[DetectedEvent, ...]:
+    """The events of one article, in sentence order (see the module docstring)."""
+    sentences = engine.analyse(article, gate=True)
+    events: list[DetectedEvent] = []
+    earlier: set[str] = set()
+    learned = set(model.types) - engine.rules_only_types()
+    for sentence in sentences:
+        if not sentence.signals:
+            earlier.update(sentence.entities)
+            continue
+        by_type = {ev.type: ev for ev in sentence.events}
+        probs = model.probabilities(sentence.key, sentence.signals)
+        for type_id in engine.event_types():
+            rule = by_type.get(type_id)
+            if type_id not in learned:
+                if rule is not None:
+                    events.append(replace(rule, why=("rules only: " + ", ".join(rule.evidence),)))
+                continue
+            p = probs[type_id]
+            if p < model.threshold(type_id) or not _conditions_hold(
+                    engine, type_id, sentence, earlier):
+                if rule is not None and rule.status == "denied":
+                    events.append(replace(rule, why=(f"model p={p:.2f}; denied by the text",)))
+                continue
+            why = _why(model, type_id, p, sentence, rule)
+            if rule is None:
+                assert sentence.build is not None
+                built = sentence.build(type_id, model.top_words(sentence.words, type_id))
+                if built is None:
+                    continue
+                rule_free = built
+                events.append(replace(rule_free, confidence=round(p, 2), why=why))
+            else:
+                events.append(replace(rule, confidence=round(p, 2), why=why))
+        earlier.update(sentence.entities)
+    return tuple(events)
