@@ -2,9 +2,11 @@
 
 Run: ``python bench/bench_classify.py [--items N]``. Items are a title plus a ~60-word summary
 assembled from our own template sentences (about half on-topic with events, half background
-or off-topic). We time, on one core: the engine with the shipped config; the engine with
-1,000 extra watch terms (a generated extra-entities file); and a baseline that runs one
-compiled ``re`` per term (the shipped names plus the 1,000 terms) over each item's match key.
+or off-topic). We time, on one core: the engine with the shipped config (the rules alone);
+the same engine with the shipped learned type model deciding the types (what the daemon
+runs), with the time to load the model and the memory it adds; the engine with 1,000 extra
+watch terms (a generated extra-entities file); and a baseline that runs one compiled ``re``
+per term (the shipped names plus the 1,000 terms) over each item's match key.
 Rates are items per second of this process's CPU time, best of interleaved rounds, so that
 other load on a shared machine does not distort the comparison.
 """
@@ -14,6 +16,7 @@ from __future__ import annotations
 import argparse
 import random
 import re
+import resource
 import tempfile
 import time
 from collections.abc import Callable
@@ -133,6 +136,16 @@ def main() -> None:
         extra = Path(tmp) / "extra_entities.toml"
         write_extra(extra, terms)
         watched: Engine = load_engine(TAXONOMY, ENTITIES, extra)
+    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    start = time.perf_counter()
+    from tracker.classify.learned import load_model
+
+    model = load_model()
+    load_s = time.perf_counter() - start
+    learned: Engine = shipped.with_model(model)
+    for a in items[:2000]:
+        learned.classify(a)
+    rss_growth = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss_before) / 1024
     on_topic = sum(1 for a in items[:2000] if shipped.classify(a))
     names = [n for ent_names in (e for e in _shipped_names()) for n in ent_names]
     base = baseline(names + [t for pair in terms for t in pair])
@@ -155,6 +168,19 @@ def main() -> None:
           f" ~10% on-topic mix: {rate(shipped.classify, tenth):.0f} items/s")
     print(f"1,000-term slowdown: {r_shipped / r_watched:.2f}x (target <= 1.3x); "
           f"shipped {'meets' if r_shipped >= 10000 else 'misses'} the 10,000 items/s target")
+    r_on = r_off = m_on = m_off = 0.0
+    for _ in range(args.rounds):  # the learned model beside the rules, interleaved
+        r_on = max(r_on, rate(shipped.classify, on[:2000]))
+        m_on = max(m_on, rate(learned.classify, on[:2000]))
+        r_off = max(r_off, rate(shipped.classify, off[:5000]))
+        m_off = max(m_off, rate(learned.classify, off[:5000]))
+    print(f"{'decision':<42} {'on-topic/s':>10} {'off-topic/s':>11}")
+    print(f"{'rules alone':<42} {r_on:10.0f} {r_off:11.0f}")
+    print(f"{'learned model + rules (the daemon)':<42} {m_on:10.0f} {m_off:11.0f}")
+    print(f"model load {load_s:.2f} s (target <= 1 s); memory added by the model and 2,000 "
+          f"classifications {rss_growth:.0f} MB (target <= 100 MB); targets on-topic >= 2,000/s "
+          f"({'met' if m_on >= 2000 else 'missed'}), off-topic >= 20,000/s "
+          f"({'met' if m_off >= 20000 else 'missed'})")
 
 
 def _shipped_names() -> list[tuple[str, ...]]:

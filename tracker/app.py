@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import TextIO
 
 import httpx
@@ -31,13 +32,25 @@ from tracker.telegram.bot import BotSettings
 from tracker.telegram.sender import SenderSettings, TelegramNotifier, build_notifier
 
 
-def load_classifier(config: Config) -> Engine:
-    """The event engine of the config's taxonomy and gazetteer; checks watchlist names."""
+def load_classifier(config: Config, with_model: bool = True) -> Engine:
+    """The event engine of the config's taxonomy and gazetteer, with the type model of
+    ``[classifier] model`` unless ``with_model`` is false; checks watchlist names."""
     extra = config.get("classifier", "extra_entities")
     engine = load_engine(config.config_file("taxonomy"), config.config_file("entities"),
-                         config.config_file("extra_entities") if extra else None)
+                         config.config_file("extra_entities") if extra else None,
+                         model=model_choice(config) if with_model else None)
     check_references(config, set(engine.event_types()), set(engine.entity_kinds()))
     return engine
+
+
+def model_choice(config: Config) -> Path | str | None:
+    """What ``[classifier] model`` asks for: "shipped", None for the rules alone, or a file."""
+    chosen = str(config.get("classifier", "model"))
+    if chosen == "rules":
+        return None
+    if chosen == "shipped":
+        return "shipped"
+    return config.config_file("model")
 
 
 def fetch_settings(config: Config) -> FetchSettings:

@@ -417,31 +417,14 @@ def classify(
     title, _, body = text.strip().partition("\n")
     article = Article(title=title.strip(), text=body.strip(), published=_utc_now())
     report = render_report(article, engine.classify(article))
-    Console().print(report)
+    Console().print(report, markup=False, highlight=False)
 
 
-@app.command("eval")
-def evaluate_cmd(
-    file: Annotated[Path, typer.Argument(help="labelled JSON lines (see shared/data/README)")],
-    config: ConfigOption = None,
-) -> None:
-    """Score the engine on a labelled file: per-type precision, recall, F1 and every error."""
-    from tracker.app import load_classifier
-    from tracker.classify.evaluate import evaluate, render_evaluation
+# The classifier's own commands (train, eval, label) register themselves on ``app``.
 
-    engine = load_classifier(_config(config))
-    try:
-        lines = file.read_text(encoding="utf-8").splitlines()
-    except OSError as exc:
-        raise ConfigError(str(file), "", f"cannot read: {exc}") from exc
-    records = []
-    for n, line in enumerate(lines, 1):
-        if line.strip():
-            try:
-                records.append(json.loads(line))
-            except ValueError as exc:
-                raise ConfigError(str(file), f"line {n}", f"not JSON: {exc}") from exc
-    Console().print(render_evaluation(evaluate(engine, records)))
+
+# The classifier's own commands (train, eval, label) register themselves on ``app``.
+from tracker import cli_model  # noqa: E402, F401
 
 
 def main() -> None:

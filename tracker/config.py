@@ -171,6 +171,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("classifier", "extra_entities", "",
             "optional extra gazetteer (operator watch terms), relative to this config file",
             lambda v: "" if v == "" else _string(v)),
+    Setting("classifier", "model", "shipped",
+            "type model: \"shipped\" (the one in the package), \"rules\" (the rule engine "
+            "alone) or a file written by `tracker train` (relative to this config file)",
+            _string),
     Setting("telegram", "api_url", "https://api.telegram.org/bot",
             "Bot API base URL (any compatible server, e.g. a self-hosted one)", _string),
     Setting("telegram", "token_env", "TRACKER_TELEGRAM_TOKEN",

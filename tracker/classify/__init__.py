@@ -17,7 +17,16 @@ __all__ = ["Engine", "load_engine"]
 
 
 def load_engine(
-    taxonomy_path: Path, entities_path: Path, extra_entities_path: Path | None = None
+    taxonomy_path: Path, entities_path: Path, extra_entities_path: Path | None = None,
+    model: Path | str | None = None,
 ) -> Engine:
-    """Build an engine from config files; any bad file or rule raises ConfigError."""
-    return Engine(load_gazetteer(entities_path, extra_entities_path), load_taxonomy(taxonomy_path))
+    """Build an engine from config files; any bad file or rule raises ConfigError.
+
+    ``model``: None for the rule engine alone, "shipped" for the learned type model in the
+    package, or the path of a model file written by ``tracker train``.
+    """
+    from tracker.classify.learned import load_model
+
+    learned = None if model is None else load_model(None if model == "shipped" else Path(model))
+    return Engine(load_gazetteer(entities_path, extra_entities_path),
+                  load_taxonomy(taxonomy_path), learned)

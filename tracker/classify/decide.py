@@ -6,7 +6,8 @@ Order of decisions for one article (``decide``):
 2. per sentence (the headline counts as one) the engine's signals and rule events
    (:meth:`Engine.analyse`); a sentence with no signal at all is skipped;
 3. per learned type, the calibrated probability of the sentence; the type is carried when it
-   reaches the type's threshold (chosen on grouped cross-validation) and the operator's
+   reaches the type's threshold (half of it when a rule of the type fired in the sentence:
+   the rule is evidence the model's features only partly see) and the operator's
    conditions for the type hold (``require_any``: an entity with one of these labels in the
    sentence or before it; ``veto``: none of these lexicon groups in the sentence);
 4. a carried type takes the rules' event of that type in the sentence when there is one
@@ -30,6 +31,8 @@ from tracker.classify.engine import Engine, SentenceSignals
 from tracker.classify.learned import TypeModel
 from tracker.model import Article, DetectedEvent
 
+RULE_BAR = 0.5  # a type a rule found in the sentence needs half the model's threshold
+
 
 def _conditions_hold(engine: Engine, type_id: str, sentence: SentenceSignals,
                      earlier: set[str]) -> bool:
@@ -44,11 +47,12 @@ def _conditions_hold(engine: Engine, type_id: str, sentence: SentenceSignals,
     return True
 
 
-def _why(model: TypeModel, type_id: str, p: float, sentence: SentenceSignals,
-         rule: DetectedEvent | None) -> tuple[str, ...]:
-    words = model.top_words(sentence.words, type_id)
+def _why(model: TypeModel, type_id: str, p: float, words: tuple[str, ...],
+         sentence: SentenceSignals, rule: DetectedEvent | None) -> tuple[str, ...]:
     signals = model.top_signals(sentence.signals, type_id)
-    out = [f"model p={p:.2f} ≥ {model.threshold(type_id):.2f}"]
+    bar = model.threshold(type_id) * (RULE_BAR if rule is not None else 1.0)
+    out = [f"model p={p:.2f} ≥ {bar:.2f}" + (" (rule fired: half the threshold)"
+                                             if rule is not None else "")]
     if words:
         out.append("words: " + ", ".join(words))
     if signals:
@@ -63,12 +67,20 @@ def decide(engine: Engine, model: TypeModel, article: Article) -> tuple[Detected
     events: list[DetectedEvent] = []
     earlier: set[str] = set()
     learned = set(model.types) - engine.rules_only_types()
+    read = [s for s in sentences if s.signals]
+    column = {t: j for j, t in enumerate(model.types)}
+    table = (model.calibrate(model.batch_scores([s.key for s in read], [s.signals for s in read]))
+             if read else None)
+    row_of = {s.index: n for n, s in enumerate(read)}
+    thresholds = {t: model.threshold(t) for t in model.types}
     for sentence in sentences:
         if not sentence.signals:
             earlier.update(sentence.entities)
             continue
+        assert table is not None
         by_type = {ev.type: ev for ev in sentence.events}
-        probs = model.probabilities(sentence.key, sentence.signals)
+        row = table[row_of[sentence.index]]
+        probs = {t: float(row[j]) for t, j in column.items()}
         for type_id in engine.event_types():
             rule = by_type.get(type_id)
             if type_id not in learned:
@@ -76,15 +88,17 @@ def decide(engine: Engine, model: TypeModel, article: Article) -> tuple[Detected
                     events.append(replace(rule, why=("rules only: " + ", ".join(rule.evidence),)))
                 continue
             p = probs[type_id]
-            if p < model.threshold(type_id) or not _conditions_hold(
+            bar = thresholds[type_id] * (RULE_BAR if rule is not None else 1.0)
+            if p < bar or not _conditions_hold(
                     engine, type_id, sentence, earlier):
                 if rule is not None and rule.status == "denied":
                     events.append(replace(rule, why=(f"model p={p:.2f}; denied by the text",)))
                 continue
-            why = _why(model, type_id, p, sentence, rule)
+            words = model.top_words(sentence.words, type_id)
+            why = _why(model, type_id, p, words, sentence, rule)
             if rule is None:
                 assert sentence.build is not None
-                built = sentence.build(type_id, model.top_words(sentence.words, type_id))
+                built = sentence.build(type_id, words)
                 if built is None:
                     continue
                 rule_free = built

@@ -61,6 +61,10 @@ _PREPOSITIONS = frozenset({"الي", "في", "من", "علي", "عن", "مع", "
                            "والي", "وفي", "ومن", "وعلي", "بين", "لدي"})
 _STRIP = " ،,.;:؛!?؟\"'«»()[]"
 _CUE_GROUPS = frozenset(CUE_GROUPS)
+# Lexicon groups that put an item on the race's topic even when it names no known entity
+# ("the company's revenue rose …" in an excerpt): the gate of ``analyse`` lets them through.
+_TOPIC_GROUPS = frozenset({"chip", "fab", "equipment", "entity_list", "mass_production",
+                           "fin_noun", "shortage", "scarcity", "supply_obj", "products"})
 _ROLES = ("actor", "product", "target", "mention")
 
 
@@ -82,13 +86,12 @@ class _Plan:
 
 @dataclass(frozen=True)
 class SentenceSignals:
-    """One sentence as the engine sees it: its match key and display text, the signal names
+    """One sentence as the engine sees it: its match key, the signal names
     the learned model reads (``g:`` lexicon groups, ``k:`` entity kinds, ``r:`` rule events
     with status), the entities named in it, and the events the rules found there."""
 
     index: int
     key: str
-    text: str
     signals: frozenset[str]
     events: tuple[DetectedEvent, ...]
     entities: tuple[str, ...]
@@ -106,6 +109,7 @@ class Engine:
         self._gaz = gazetteer
         self._tax = taxonomy
         self._model = model
+        self._topic = _TOPIC_GROUPS & set(taxonomy.groups)
         self._matcher = Matcher(gazetteer, taxonomy)
         self._rules: tuple[Rule, ...] = tuple(
             r for t in taxonomy.types.values() for r in t.rules
@@ -227,12 +231,7 @@ class Engine:
                 groups |= self._matcher.mask(
                     name for _s, _e, kind, name, _f in pattern_raw if kind == LEXICON)
                 break
-        ones, twos, threes, more = self._by_count
-        rules = [i for i, a in ones if a & groups]
-        rules += [i for i, a, b in twos if a & groups and b & groups]
-        rules += [i for i, a, b, c in threes if a & groups and b & groups and c & groups]
-        rules += [i for i, masks in more if all(m & groups for m in masks)]
-        rules.sort()  # rule order
+        rules = self._selected(groups)
         if not rules:
             return ()
         starts, tokens = token_starts(scan, plain=True)  # a match key: only " " separates
@@ -275,37 +274,56 @@ class Engine:
             earlier += [h for h in sentence_hits if h.kind == ENTITY]
         return tuple(events)
 
+    def _selected(self, groups: int) -> list[int]:
+        """The rules (by index, in rule order) whose trigger masks all meet ``groups``."""
+        ones, twos, threes, more = self._by_count
+        rules = [i for i, a in ones if a & groups]
+        rules += [i for i, a, b in twos if a & groups and b & groups]
+        rules += [i for i, a, b, c in threes if a & groups and b & groups and c & groups]
+        rules += [i for i, masks in more if all(m & groups for m in masks)]
+        rules.sort()  # rule order
+        return rules
+
     def analyse(self, article: Article, gate: bool = False) -> tuple[SentenceSignals, ...]:
         """Every sentence of an article with the engine's signals and its rule events.
 
         The learned type model reads the signals as features and decides on the types; the
         rule events lend it entities, roles, dates, status, recap and evidence. Unlike
         :meth:`classify` this looks at every sentence, not only those a rule can fire in.
-        With ``gate``, an article that names no entity of the gazetteer gives nothing (most
-        feed items stop here, after one automaton pass).
+        With ``gate``, an article that names no entity of the gazetteer and no word of the
+        race's own vocabulary (chips, fabs, tools, earnings, shortages: ``_TOPIC_GROUPS``)
+        gives nothing: most feed items stop here, after one automaton pass.
         """
         key = match_key(joined_for_key(article.title, article.text))
         scan = scan_text(key)
         raw, _groups = self._matcher.scan(scan)
-        if gate and not any(r[2] == ENTITY for r in raw):
+        if gate and not any(r[2] == ENTITY or (r[2] == LEXICON and r[3] in self._topic)
+                            for r in raw):
             return ()
         starts, tokens = token_starts(scan, plain=True)
-        hits = self._matcher.resolve_at(key, raw, self._matcher.patterns(key), starts)
+        pattern_raw = self._matcher.patterns(key)
+        hits = self._matcher.resolve_at(key, raw, pattern_raw, starts)
+        groups = _groups | self._matcher.mask(
+            name for _s, _e, kind, name, _f in pattern_raw if kind == LEXICON)
+        # the rules whose triggers all occur somewhere in the item: the only candidates
+        selected = [(self._plans[i], self._trigger_masks[i]) for i in self._selected(groups)]
         spans = key_sentence_spans(key)
         display = _Display(article, len(spans))
         in_title = len(split_sentences(article.title, ""))
         out: list[SentenceSignals] = []
         earlier: list[Hit] = []
         hit_starts = [h[0] for h in hits]
+        bit = self._bit
         i = 0
         for n, (s_start, s_end) in enumerate(spans):
             j = bisect.bisect_left(hit_starts, s_end, i)
             sentence_hits = [h for h in hits[i:j] if h.start >= s_start]
             i = j
             found = {h.name for h in sentence_hits if h.kind == LEXICON}
-            candidates = [plan for plan, sets in zip(self._plans, self._trigger_sets,
-                                                     strict=True)
-                          if all(not found.isdisjoint(g) for g in sets)]
+            mask = 0
+            for name in found:
+                mask |= bit[name]
+            candidates = [plan for plan, masks in selected if all(m & mask for m in masks)]
             sentence = _Sentence(key, s_start, s_end, bisect.bisect_left(starts, s_start),
                                  tokens, starts, display, n)
             events = (tuple(self._sentence(sentence, sentence_hits, candidates, earlier,
@@ -320,7 +338,7 @@ class Engine:
                 signals.add("k:earlier")
             end_token = bisect.bisect_left(starts, s_end)
             out.append(SentenceSignals(
-                index=n, key=key[s_start:s_end], text=sentence.text(),
+                index=n, key=key[s_start:s_end],
                 signals=frozenset(signals), events=events,
                 entities=tuple(dict.fromkeys(h.name for h in sentence_hits
                                              if h.kind == ENTITY)),
@@ -339,7 +357,8 @@ class Engine:
                      words: tuple[str, ...], article: Article) -> DetectedEvent | None:
         """An event of ``type_id`` that the model found and no rule did: the rules' status,
         date, recap and entity roles read around the type's trigger words, or around the
-        model's weighted ``words`` when none occurs; None for a third party's call."""
+        model's weighted ``words`` when none occurs; None for a third party's call. An event
+        naming no entity we know has no entities (as a rule event may)."""
         plans = [p for p in self._plans if p.rule.type == type_id]
         wanted = {g for p in plans for groups, _l, _t in p.require for g in groups}
         cue_at: dict[str, list[int]] = {}
@@ -373,12 +392,14 @@ class Engine:
         if not entity_hits:  # "the company": the company spoken of before
             before = next((h for h in reversed(earlier) if h.name in self._companies), None)
             entity_hits = [before] if before is not None else []
-        if not entity_hits:
-            return None
         plan = plans[0] if plans else None
-        entities = (self._entities(plan, entity_hits, []) if plan is not None else tuple(
-            self._refs[name, "mention"]
-            for name in dict.fromkeys(h.name for h in entity_hits)))
+        if not entity_hits:  # the type is reported about no entity we know, as rules do too
+            entities: tuple[EntityRef, ...] = ()
+        elif plan is not None:
+            entities = self._entities(plan, entity_hits, [])
+        else:
+            entities = tuple(self._refs[name, "mention"]
+                             for name in dict.fromkeys(h.name for h in entity_hits))
         evidence = sent.evidence(sorted({*triggers[:3], *word_hits}))
         return DetectedEvent(type=type_id, confidence=0.5, entities=entities,
                              event_date=event_date, status=status, recap=recap,

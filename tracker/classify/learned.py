@@ -7,9 +7,10 @@ cross-validation; plus one inverse document frequency per bucket. No text: bucke
 hashes (:mod:`tracker.classify.features`).
 
 File layout (little-endian): the magic ``TRKM``, a 4-byte header length, a UTF-8 JSON header
-(version, feature settings, types, calibration, thresholds, training summary), then the idf
-vector (``DIM`` float16) and the weights (``DIM × types`` float16, bucket-major). Writing is
-deterministic: the same model gives the same bytes.
+(version, feature settings, types, calibration, thresholds, training summary), then, zlib-
+compressed (level 9), the idf vector (``DIM`` float16) and the weights (``DIM × types``
+float16, bucket-major; most buckets are never seen and stay 0). Writing is deterministic: the
+same model gives the same bytes.
 
 Load once and pass the model in; scoring never touches files.
 """
@@ -19,6 +20,7 @@ from __future__ import annotations
 import json
 import math
 import struct
+import zlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
@@ -34,6 +36,7 @@ from tracker.errors import ConfigError
 MAGIC = b"TRKM"
 FORMAT_VERSION = 1
 SHIPPED = "model/types.bin"
+_WORD_CACHE = 50_000  # words whose per-type scores are kept (a few MB at most)
 
 
 @dataclass(frozen=True)
@@ -48,39 +51,62 @@ class TypeModel:
     thresholds: npt.NDArray[np.float64]
     idf: npt.NDArray[np.float32]  # (DIM,)
     meta: dict[str, Any] = field(default_factory=dict)
+    _word_scores: dict[str, npt.NDArray[np.float64]] = field(
+        default_factory=dict, init=False, compare=False, repr=False)
 
     def index(self, type_id: str) -> int:
         return self.types.index(type_id)
 
     def scores(self, key: str, signals: Iterable[str]) -> npt.NDArray[np.float64]:
         """Raw linear scores of one sentence for every type."""
-        ids, values = features.vector(features.raw_features(key, signals), self.idf)
-        out: npt.NDArray[np.float64] = (values @ self.weights[ids]).astype(np.float64)
-        return out + self.bias
+        row: npt.NDArray[np.float64] = self.batch_scores([key], [signals])[0]
+        return row
+
+    def batch_scores(self, keys: Sequence[str], signal_sets: Sequence[Iterable[str]]
+                     ) -> npt.NDArray[np.float64]:
+        """Raw linear scores, one row per sentence, one column per type."""
+        rows, ids, values = features.batch(keys, signal_sets, self.idf)
+        out = np.tile(self.bias.astype(np.float64), (len(keys), 1))
+        if len(rows):
+            present, first = np.unique(rows, return_index=True)  # rows come sorted
+            out[present] += np.add.reduceat(self.weights[ids] * values[:, None], first, axis=0)
+        return out
+
+    def calibrate(self, scores: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+        """Calibrated probabilities of raw scores (rows of sentences, columns of types)."""
+        out: npt.NDArray[np.float64] = 1.0 / (1.0 + np.exp(
+            np.clip(self.calib_a * scores + self.calib_b, -50, 50)))
+        return out
 
     def probabilities(self, key: str, signals: Iterable[str]) -> dict[str, float]:
         """Calibrated probability of each type for one sentence."""
-        s = self.scores(key, signals)
-        p = 1.0 / (1.0 + np.exp(np.clip(self.calib_a * s + self.calib_b, -50, 50)))
+        p = self.calibrate(self.scores(key, signals))
         return {t: float(p[i]) for i, t in enumerate(self.types)}
 
     def threshold(self, type_id: str) -> float:
-        return float(self.thresholds[self.index(type_id)])
+        return float(self.thresholds[self.types.index(type_id)])
 
     def top_words(self, words: Sequence[str], type_id: str, n: int = 3) -> tuple[str, ...]:
-        """The words whose features weigh most for ``type_id`` (match-key form)."""
-        j = self.index(type_id)
-        if not words:
+        """The words that weigh most for ``type_id`` (match-key form): each word scored as if
+        it were a sentence alone (its character n-grams and itself), positive scores only.
+        Word scores are kept in a bounded cache: news vocabulary repeats from item to item."""
+        unique = list(dict.fromkeys(words))
+        if not unique:
             return ()
-        scored: list[tuple[float, int, str]] = []
-        for pos, word in enumerate(dict.fromkeys(words)):
-            ids = np.unique(np.concatenate([
-                features.char_buckets(word),
-                np.array([features.string_bucket("w", word)], dtype=np.int64)]))
-            weight = float((self.weights[ids, j] * self.idf[ids]).sum()) / math.sqrt(len(ids))
-            scored.append((-weight, pos, word))
-        scored.sort()
-        return tuple(w for neg, _p, w in scored[:n] if neg < 0)
+        cache = self._word_scores
+        missing = [w for w in unique if w not in cache]
+        if missing:
+            if len(cache) > _WORD_CACHE:
+                cache.clear()
+            rows, ids, values = features.batch(missing, [()] * len(missing), self.idf)
+            table = np.zeros((len(missing), len(self.types)))
+            present, first = np.unique(rows, return_index=True)
+            table[present] = np.add.reduceat(self.weights[ids] * values[:, None], first, axis=0)
+            cache.update(zip(missing, table, strict=True))
+        j = self.types.index(type_id)
+        score = [float(cache[w][j]) for w in unique]
+        order = sorted(range(len(unique)), key=lambda i: (-score[i], i))
+        return tuple(unique[i] for i in order[:n] if score[i] > 0)
 
     def top_signals(self, signals: Iterable[str], type_id: str, n: int = 3
                     ) -> tuple[str, ...]:
@@ -104,9 +130,9 @@ class TypeModel:
             "meta": self.meta,
         }
         head = json.dumps(header, sort_keys=True, ensure_ascii=False).encode("utf-8")
-        return b"".join([MAGIC, struct.pack("<I", len(head)), head,
-                         self.idf.astype("<f2").tobytes(),
-                         np.ascontiguousarray(self.weights, dtype="<f2").tobytes()])
+        body = zlib.compress(self.idf.astype("<f2").tobytes()
+                             + np.ascontiguousarray(self.weights, dtype="<f2").tobytes(), 9)
+        return b"".join([MAGIC, struct.pack("<I", len(head)), head, body])
 
     @classmethod
     def from_bytes(cls, data: bytes, origin: str = "model") -> TypeModel:
@@ -122,10 +148,15 @@ class TypeModel:
             raise ConfigError(origin, "model", "built with other feature settings: retrain")
         types = tuple(header["types"])
         dim = features.DIM
-        start = 8 + size
-        idf = np.frombuffer(data, dtype="<f2", count=dim, offset=start).astype(np.float32)
-        weights = np.frombuffer(data, dtype="<f2", count=dim * len(types),
-                                offset=start + 2 * dim).astype(np.float32)
+        try:
+            body = zlib.decompress(data[8 + size:])
+        except zlib.error as exc:
+            raise ConfigError(origin, "model", f"damaged model file: {exc}") from exc
+        if len(body) != 2 * dim * (1 + len(types)):
+            raise ConfigError(origin, "model", "damaged model file: wrong size")
+        idf = np.frombuffer(body, dtype="<f2", count=dim).astype(np.float32)
+        weights = np.frombuffer(body, dtype="<f2", count=dim * len(types),
+                                offset=2 * dim).astype(np.float32)
         return cls(types=types, weights=weights.reshape(dim, len(types)),
                    bias=np.array(header["bias"], dtype=np.float32),
                    calib_a=np.array(header["calib_a"]), calib_b=np.array(header["calib_b"]),
@@ -142,7 +173,13 @@ def load_model(path: Path | None = None) -> TypeModel:
             raise ConfigError(str(path), "classifier.model", f"cannot read: {exc}") from exc
         return TypeModel.from_bytes(data, str(path))
     shipped = resources.files("tracker.classify").joinpath(SHIPPED)
-    return TypeModel.from_bytes(shipped.read_bytes(), "tracker/classify/" + SHIPPED)
+    try:
+        data = shipped.read_bytes()
+    except OSError as exc:
+        raise ConfigError("tracker/classify/" + SHIPPED, "classifier.model",
+                          "the package ships no model: rebuild it with `scripts/train-model`"
+                          " or set model = \"rules\"") from exc
+    return TypeModel.from_bytes(data, "tracker/classify/" + SHIPPED)
 
 
 def shipped_path() -> Path:

@@ -88,5 +88,9 @@ def render_report(article: Article, events: tuple[DetectedEvent, ...]) -> str:
         lines.append(f"{n}. {ev.type} · {flags} · confidence {ev.confidence:.2f} · {when}")
         if ev.entities:
             lines.append("   entities: " + ", ".join(f"{e.id} ({e.role})" for e in ev.entities))
+        else:
+            lines.append("   entities: none named that the gazetteer knows")
         lines.append("   " + _highlight(ev.sentence, ev.evidence))
+        for reason in ev.why:
+            lines.append(f"   why: {reason}")
     return "\n".join(lines)
