@@ -21,6 +21,7 @@ from rich.table import Table
 
 from tracker.config import Config, describe, load_config, resolve_path
 from tracker.errors import ConfigError, TrackerError
+from tracker.text.safe import console_markup, terminal_text
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Tracks the US–China AI-chip race in Arabic news feeds.")
@@ -181,15 +182,17 @@ async def _feeds_test(cfg: Config, url: str, timezone: str | None) -> None:
     if feed is None:
         out.print("not modified / empty body")
         return
-    out.print(f"[bold]{feed.title}[/bold] — {len(feed.entries)} items"
-              + (f" · warning: {feed.warning}" if feed.warning else ""), highlight=False)
+    out.print(f"[bold]{console_markup(feed.title)}[/bold] — {len(feed.entries)} items"
+              + (f" · warning: {console_markup(feed.warning)}" if feed.warning else ""),
+              highlight=False)
     for e in feed.entries:
         when = e.published.isoformat() if e.published else "—"
         out.rule()
-        out.print(f"{e.title}\n  key: {e.key}\n  link: {e.link}\n  published (UTC): {when}"
-                  f" [{e.date_status}]", highlight=False, markup=False)
+        out.print(terminal_text(f"{e.title}\n  key: {e.key}\n  link: {e.link}\n  published "
+                                f"(UTC): {when} [{e.date_status}]"), highlight=False, markup=False)
         article = Article(e.title, e.content or e.summary, e.published or _utc_now())
-        out.print(render_report(article, engine.classify(article)))
+        out.print(terminal_text(render_report(article, engine.classify(article))),
+                  highlight=False, markup=False)
 
 
 @app.command()
@@ -238,8 +241,9 @@ async def _poll_once(cfg: Config) -> None:
         table.add_column(col)
     for r in report.feeds:
         style = "red" if r.status == "error" else None
-        table.add_row(r.name, r.status, str(r.new_items), str(r.duplicates), str(r.events),
-                      str(r.alerts), (r.error or "")[:80], style=style)
+        table.add_row(console_markup(r.name), r.status, str(r.new_items), str(r.duplicates),
+                      str(r.events), str(r.alerts), console_markup((r.error or "")[:80]),
+                      style=style)
     err.print(table)
     err.print(f"{len(report.feeds)} feeds, {report.total('new_items')} new items, "
               f"{report.total('events')} events, {report.total('alerts')} alerts queued, "
@@ -298,10 +302,10 @@ def timeline(
     for entry in entries:
         ev = entry.event
         table.add_row(ev.event_date.value if ev.event_date else ev.sort_date.date().isoformat(),
-                      labels.labels(ev.type, lang), ev.headline,
-                      ", ".join(dict.fromkeys(labels.entity_label(x.id, lang)
-                                              for x in ev.entities)),
-                      ev.status, str(len(entry.sources)))
+                      console_markup(labels.labels(ev.type, lang)), console_markup(ev.headline),
+                      console_markup(", ".join(dict.fromkeys(labels.entity_label(x.id, lang)
+                                                             for x in ev.entities))),
+                      console_markup(ev.status), str(len(entry.sources)))
     Console().print(table)
 
 
@@ -382,8 +386,8 @@ def backtest(
         alert = ""
         if ch.alerted_before != ch.alerts_after:
             alert = " | alert: " + ("would no longer alert" if ch.alerted_before else "would alert")
-        out.print(f"• [{ch.item.outlet}] {ch.item.title}\n   removed: {gone} | added: {new}{alert}",
-                  highlight=False)
+        out.print(terminal_text(f"• [{ch.item.outlet}] {ch.item.title}\n   removed: {gone} | "
+                                f"added: {new}{alert}"), highlight=False, markup=False)
     if len(result.changes) > show:
         out.print(f"… and {len(result.changes) - show} more changed items")
 
@@ -417,7 +421,7 @@ def classify(
     title, _, body = text.strip().partition("\n")
     article = Article(title=title.strip(), text=body.strip(), published=_utc_now())
     report = render_report(article, engine.classify(article))
-    Console().print(report)
+    Console().print(terminal_text(report), markup=False, highlight=False)
 
 
 @app.command("eval")
@@ -449,8 +453,10 @@ def main() -> None:
     try:
         app()
     except ConfigError as exc:
-        _err().print(f"[red]config error:[/red] {exc}", markup=True, highlight=False)
+        _err().print(f"[red]config error:[/red] {console_markup(str(exc))}", markup=True,
+                     highlight=False)
         sys.exit(2)
     except TrackerError as exc:
-        _err().print(f"[red]error:[/red] {exc}", markup=True, highlight=False)
+        _err().print(f"[red]error:[/red] {console_markup(str(exc))}", markup=True,
+                     highlight=False)
         sys.exit(1)
