@@ -27,7 +27,7 @@ app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Tracks the US–China AI-chip race in Arabic news feeds.")
 db_app = typer.Typer(no_args_is_help=True, help="Database schema.")
 app.add_typer(db_app, name="db")
-feeds_app = typer.Typer(no_args_is_help=True, help="Feed lists: OPML import/export, testing.")
+feeds_app = typer.Typer(help="The feeds' state (no subcommand); OPML import/export; testing.")
 app.add_typer(feeds_app, name="feeds")
 
 ConfigOption = Annotated[
@@ -99,6 +99,30 @@ def db_upgrade(config: ConfigOption = None) -> None:
     upgrade(engine)
     Console().print(f"database {engine.url.render_as_string()}: revision {before or 'none'}"
                     f" → {current_revision(engine)}")
+
+
+@feeds_app.callback(invoke_without_command=True)
+def feeds_list(
+    ctx: typer.Context,
+    config: ConfigOption = None,
+) -> None:
+    """Show every configured feed's state: moves adopted, retirement, waits, failures."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from tracker.app import open_store
+    from tracker.ops.feedlist import COLUMNS, feed_rows
+
+    cfg = _config(config)
+    store = open_store(cfg)
+    store.sync_feeds(cfg.feeds, _utc_now())
+    feeds = store.feeds()
+    store.engine.dispose()
+    table = Table(title=f"{len(feeds)} feeds")
+    for col in COLUMNS:
+        table.add_column(col)
+    for row in feed_rows(feeds, _utc_now()):
+        table.add_row(*(console_markup(cell) for cell in row))
+    Console().print(table)
 
 
 @feeds_app.command("import")
@@ -209,18 +233,23 @@ def run(config: ConfigOption = None) -> None:
 def poll(
     once: Annotated[bool, typer.Option("--once", help="one cycle over every feed, then exit")]
     = False,
+    force: Annotated[bool, typer.Option(
+        "--force", help="also poll feeds whose server asked to wait (Retry-After)")] = False,
     config: ConfigOption = None,
 ) -> None:
-    """Poll every feed once, store what is new, send the alerts, print a per-feed summary."""
+    """Poll every feed once, store what is new, send the alerts, print a per-feed summary.
+
+    A feed whose server answered 429/503 with Retry-After is skipped until then (cron users
+    get banned otherwise), unless --force."""
     if not once:
         _err().print("tracker poll runs one cycle and needs --once; the daemon is 'tracker run'")
         raise typer.Exit(2)
     cfg = _config(config)
     _setup_logging(cfg)
-    asyncio.run(_poll_once(cfg))
+    asyncio.run(_poll_once(cfg, force))
 
 
-async def _poll_once(cfg: Config) -> None:
+async def _poll_once(cfg: Config, force: bool = False) -> None:
     from tracker.alerts.outbox import drain
     from tracker.app import open_app
 
@@ -234,16 +263,26 @@ async def _poll_once(cfg: Config) -> None:
             def done(r: Any) -> None:
                 progress.update(task, advance=1, description=r.name[:40])
 
-            report = await app.pipeline.run_cycle(all_feeds=True, on_feed_done=done)
+            report = await app.pipeline.run_cycle(all_feeds=True, on_feed_done=done,
+                                                  honour_retry_after=not force)
         sent = await drain(app.store, app.notifier, _utc_now, app.owner)
+        polled = {r.feed_id for r in report.feeds}
+        now = _utc_now()
+        held = [f for f in app.store.feeds() if f.id not in polled and f.retired_at is None
+                and f.retry_after is not None and f.retry_after > now]
     table = Table(title="poll cycle")
     for col in ("feed", "status", "new items", "dupes", "events", "alerts", "error"):
         table.add_column(col)
     for r in report.feeds:
-        style = "red" if r.status == "error" else None
+        style = "red" if r.status == "error" else "yellow" if r.status != "ok" else None
+        note = r.error or (f"moved permanently to {r.moved_to}" if r.moved_to else "") or (
+            f"warning: {r.warning}" if r.warning else "")
         table.add_row(console_markup(r.name), r.status, str(r.new_items), str(r.duplicates),
-                      str(r.events), str(r.alerts), console_markup((r.error or "")[:80]),
-                      style=style)
+                      str(r.events), str(r.alerts), console_markup(note[:120]), style=style)
+    for f in held:
+        table.add_row(console_markup(f.name), "waiting", "", "", "", "",
+                      console_markup(f"server asked to wait until {f.retry_after:%Y-%m-%d %H:%M}"
+                                     " UTC; --force polls it anyway"), style="yellow")
     err.print(table)
     err.print(f"{len(report.feeds)} feeds, {report.total('new_items')} new items, "
               f"{report.total('events')} events, {report.total('alerts')} alerts queued, "

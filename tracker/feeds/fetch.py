@@ -30,7 +30,7 @@ from __future__ import annotations
 import asyncio
 import time
 import zlib
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
@@ -211,7 +211,7 @@ class Fetcher:
         chunks: list[bytes] = []
         raw_size = 0
         try:
-            async for raw in response.aiter_raw():
+            async for raw in _raw_chunks(response):
                 raw_size += len(raw)
                 if raw_size > cap:
                     raise BodyTooLarge(raw_size)
@@ -258,6 +258,16 @@ def _too_large(response: httpx.Response, detail: str, decoded: int | None = None
         http_status=response.status_code,
         decoded_bytes=decoded,
     )
+
+
+async def _raw_chunks(response: httpx.Response) -> AsyncIterator[bytes]:
+    """The body as sent (still content-encoded); a response built in memory by a transport
+    (``httpx.Response(200, content=…)``) has no stream to read, only its bytes."""
+    try:
+        async for raw in response.aiter_raw():
+            yield raw
+    except httpx.StreamConsumed:
+        yield response.content
 
 
 def _moved_to(url: str, response: httpx.Response) -> str | None:
