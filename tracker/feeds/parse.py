@@ -171,8 +171,12 @@ def _field(value: object, cap: int) -> str:
 
 
 def _clean(value: str, cap: int) -> str:
-    """An identifier or URL without control characters, white space trimmed, capped."""
-    return _CONTROL.sub("", value).strip()[:cap]
+    """An identifier or URL without control characters, white space trimmed, at most ``cap``
+    UTF-8 bytes (PostgreSQL refuses index entries over ~2.7 kB; links and keys are indexed)."""
+    text = _CONTROL.sub("", value).strip()
+    if len(text.encode("utf-8")) <= cap:
+        return text
+    return text.encode("utf-8")[:cap].decode("utf-8", errors="ignore")
 
 
 def _link(entry: Mapping[str, Any], base: str, limits: ParseLimits) -> str | None:
