@@ -216,15 +216,20 @@ class Pipeline:
         failures_after = feed.consecutive_failures + (1 if counts else 0)
         nxt = next_poll_at(now, feed.interval, failures_after, retry_after, None,
                            self.rng.random())
-        with self.store.tx() as tx:
+        with self.store.tx() as tx:  # the failure first, on its own: it must not be lost
             failures = tx.record_failure(feed.id, now=now, next_poll_at=nxt, kind=exc.kind,
                                          message=str(exc), retry_after=retry_after,
                                          counts=counts)
-            self._check_health(tx, feed, now, FeedState(
-                consecutive_failures=failures, last_success_at=feed.last_success_at,
-                last_new_item_at=feed.last_new_item_at,
-                pub_times=tx.recent_pub_times(feed.id), watched_since=feed.created_at),
-                detail=str(exc))
+        try:
+            with self.store.tx() as tx:
+                self._check_health(tx, feed, now, FeedState(
+                    consecutive_failures=failures, last_success_at=feed.last_success_at,
+                    last_new_item_at=feed.last_new_item_at,
+                    pub_times=tx.recent_pub_times(feed.id), watched_since=feed.created_at),
+                    detail=str(exc))
+        except StoreError as health_exc:  # the notice waits for the next failure
+            log.error("health_not_checked", extra={"feed_url": feed.url,
+                                                   "error": str(health_exc)})
         log.warning("feed_failed", extra={"feed_url": feed.url, "error_kind": exc.kind,
                                            "error": str(exc), "next_poll_at": nxt.isoformat()})
 
