@@ -261,7 +261,7 @@ async def _poll_once(cfg: Config, force: bool = False) -> None:
             task = progress.add_task("", total=len(cfg.feeds))
 
             def done(r: Any) -> None:
-                progress.update(task, advance=1, description=r.name[:40])
+                progress.update(task, advance=1, description=console_markup(r.name[:40]))
 
             report = await app.pipeline.run_cycle(all_feeds=True, on_feed_done=done,
                                                   honour_retry_after=not force)
