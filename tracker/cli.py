@@ -274,7 +274,7 @@ async def _poll_once(cfg: Config, force: bool = False) -> None:
     for col in ("feed", "status", "new items", "dupes", "events", "alerts", "error"):
         table.add_column(col)
     for r in report.feeds:
-        style = "red" if r.status == "error" else "yellow" if r.status != "ok" else None
+        style = {"error": "red", "throttled": "yellow", "gone": "yellow"}.get(r.status)
         note = r.error or (f"moved permanently to {r.moved_to}" if r.moved_to else "") or (
             f"warning: {r.warning}" if r.warning else "")
         table.add_row(console_markup(r.name), r.status, str(r.new_items), str(r.duplicates),
