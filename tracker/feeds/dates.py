@@ -31,6 +31,7 @@ UTC when None). Anything else returns None: a wrong date is worse than none.
 
 from __future__ import annotations
 
+import calendar
 import functools
 import re
 import threading
@@ -82,6 +83,12 @@ _COMMENT = re.compile(r"\(([^()]*)\)")
 _OFFSET_TOKEN = re.compile(r"([+-])(\d{1,2})(?::?(\d{2}))?")
 _IANA = re.compile(r"[A-Za-z]+(?:/[A-Za-z0-9_+-]+)+")
 _LATIN_WORD = re.compile(r"[A-Za-z]{1,5}")
+# Letters of any script but Arabic: a token with them that we do not know means the date is
+# in a language we do not read; guessing around it gives wrong instants.
+_FOREIGN_WORD = re.compile(r"[^\W\d_\u0600-\u06ff\u0750-\u077f\u08a0-\u08ff]")
+_FILLER = frozenset({"at", "on", "of", "the", "de", "du", "le", "à", "h", "hrs", "um", "el",
+                     "lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche",
+                     "lun", "mer", "jeu", "ven", "sam", "dim", "t"})
 _DAY_NAMES = frozenset(
     {"الاحد", "الاثنين", "الثلاثاء", "الاربعاء", "الخميس", "الجمعه", "السبت", "يوم",
      "sun", "sunday", "mon", "monday", "tue", "tues", "tuesday", "wed", "wednesday",
@@ -128,27 +135,57 @@ def resolve_timezone(name: str | None) -> tzinfo:
 
 def parse_date(value: str, default_tz: str | None) -> datetime | None:
     """An aware UTC datetime for a feed date string, or None when it cannot be read safely."""
+    return _parse_date(value, default_tz)[0]
+
+
+def read_date(value: str, default_tz: str | None) -> tuple[datetime | None, bool]:
+    """``(instant, refused)``: ``refused`` is True when the string *is* a date we will not
+    trust (an unknown zone, an offset out of range, an overflowing or out-of-range year), as
+    opposed to a string none of our readers recognises (another language's date, which the
+    caller may hand to feedparser's own parsers)."""
     return _parse_date(value, default_tz)
 
 
 @functools.lru_cache(maxsize=4096)  # feeds repeat their dates on every fetch
-def _parse_date(value: str, default_tz: str | None) -> datetime | None:
+def _parse_date(value: str, default_tz: str | None) -> tuple[datetime | None, bool]:
     tz = resolve_timezone(default_tz)
     text = value.translate(_DIGITS).strip()
     if not text or len(text) > 200:
-        return None
+        return None, bool(text)
     try:
         result = _read_iso(text, tz)
         if result is None:
             text, zone, readable = _trailing_zone(text)
             if not readable:
-                return None  # a zone was stated but cannot be read: no date beats a wrong one
+                return None, True  # a zone was stated but cannot be read: no date beats a wrong one
             result = _read_rfc822(text, zone, tz) or _read_tokens(text, zone or tz)
     except (ValueError, OverflowError, ArithmeticError):
-        return None
+        return None, True
     if result is None:
-        return None
-    return result if 1970 <= result.year <= 2100 else None
+        return None, False
+    return (result, False) if 1970 <= result.year <= 2100 else (None, True)
+
+
+def read_foreign_date(value: str) -> datetime | None:
+    """A date in a language feedparser reads and we do not (Greek, Hungarian, Korean, the
+    Perforce form), through *those* feedparser handlers only: its generic ISO 8601 handler
+    reads "2004-július-13" as 2004-12-01, so its full chain is not asked."""
+    from feedparser.datetimes import greek, hungarian, korean, perforce
+
+    for handler in (greek._parse_date_greek, hungarian._parse_date_hungarian,
+                    korean._parse_date_nate, korean._parse_date_onblog,
+                    perforce._parse_date_perforce):
+        try:
+            parsed = handler(value)
+        except (ValueError, OverflowError, KeyError, IndexError, AttributeError, TypeError):
+            continue
+        if parsed:
+            try:
+                when = datetime.fromtimestamp(calendar.timegm(parsed), tz=UTC)
+            except (OverflowError, ValueError, OSError):
+                return None
+            return when if 1970 <= when.year <= 2100 else None
+    return None
 
 
 def _trailing_zone(text: str) -> tuple[str, tzinfo | None, bool]:
@@ -299,6 +336,9 @@ def _read_tokens(text: str, tz: tzinfo) -> datetime | None:
             years.append((at, int(token)))
         elif token.isdigit() and len(token) <= 2:
             days.append((at, int(token)))
+        elif _FOREIGN_WORD.search(token) and token not in _FILLER and token not in _DAY_NAMES \
+                and token not in _ZONES and _month(token) is None:
+            return None  # a word of a language we do not read (오후 is PM): leave it alone
     month_at = 0
     if months:
         if len(months) > 1:  # "mar. 01 déc.": the weekday-like one is not the month

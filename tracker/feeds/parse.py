@@ -21,8 +21,10 @@ The order of work:
    identity (``identity.entry_key``), display text cut to ``limits.max_title_chars`` /
    ``limits.max_text_chars``, GUID and link without control characters (a NUL byte is
    refused by PostgreSQL), absolute link, and a publication date read from the raw
-   ``published``/``updated`` string by our own ``dates.parse_date`` (feedparser's
-   ``*_parsed`` is only used when there is no raw string: it reads "AST" as Atlantic time).
+   ``published``/``updated`` string by our own ``dates.read_date``; a string none of our
+   readers recognises goes to feedparser's Greek, Hungarian and Korean handlers
+   (``dates.read_foreign_date``), never to its whole chain, and a string we refused goes
+   nowhere (feedparser reads "AST" as Atlantic time and an unknown zone as UTC).
    No date: ``date_status="missing"``; a date string we cannot read safely is no date too,
    with the reason in ``date_problem`` (and the feed's warning quotes it); more than
    ``FUTURE_TOLERANCE`` ahead of ``now``: ``"future"`` (the date is kept). Such items are
@@ -45,7 +47,12 @@ from urllib.parse import urljoin
 import feedparser
 
 from tracker.errors import ParseError
-from tracker.feeds.dates import install_date_handlers, parse_date, resolve_timezone
+from tracker.feeds.dates import (
+    install_date_handlers,
+    read_date,
+    read_foreign_date,
+    resolve_timezone,
+)
 from tracker.feeds.decode import decode_feed
 from tracker.feeds.identity import canonical_url, entry_key
 from tracker.feeds.jsonfeed import read_json_feed
@@ -195,23 +202,34 @@ def _link(entry: Mapping[str, Any], base: str, limits: ParseLimits) -> str | Non
 
 
 def _published(entry: Mapping[str, Any], tz: str | None) -> tuple[datetime | None, str]:
-    """The publication time and the first raw date string (empty when there is none)."""
-    first_raw = ""
+    """The publication time and, when it is None, the date string we refused (or "")."""
+    unknown = refused = ""
     for field in _DATE_FIELDS:
         raw = str(_raw(entry, field) or "").strip()
-        if raw and (parsed := parse_date(raw, tz)) is not None:
+        if not raw:
+            continue
+        parsed, bad = read_date(raw, tz)
+        if parsed is not None:
             return parsed, raw
-        first_raw = first_raw or raw
-    if first_raw:
-        return None, first_raw  # feedparser's reading of a string we refused is no better
-    for field in _DATE_FIELDS:
-        struct = _raw(entry, f"{field}_parsed")
-        if struct:
-            try:
-                return datetime.fromtimestamp(calendar.timegm(struct), tz=UTC), ""
-            except (OverflowError, ValueError, OSError):
-                return None, ""
-    return None, ""
+        if bad:
+            refused = refused or raw
+        else:
+            unknown = unknown or raw
+    if refused:
+        return None, refused  # feedparser's reading of a string we refused is no better
+    if unknown and (foreign := read_foreign_date(unknown)) is not None:
+        return foreign, ""  # Greek, Hungarian, Korean… dates that feedparser's handlers know
+    if not unknown:  # no raw string at all: feedparser's own reading, if any
+        for field in _DATE_FIELDS:
+            struct = _raw(entry, f"{field}_parsed")
+            if struct:
+                try:
+                    when = datetime.fromtimestamp(calendar.timegm(struct), tz=UTC)
+                except (OverflowError, ValueError, OSError):
+                    continue
+                if 1970 <= when.year <= 2100:
+                    return when, ""
+    return None, unknown
 
 
 def _raw(mapping: Mapping[str, Any], key: str, default: Any = None) -> Any:
