@@ -79,6 +79,7 @@ _FRENCH_MONTHS = {
 # Abbreviated weekdays that are also month names elsewhere ("mar." is mardi in French).
 _WEEKDAY_LIKE_MONTHS = frozenset({"mar"})
 _LEADING_WEEKDAY = re.compile(r"^\s*[^\W\d]+\.?\s*,\s*")
+_RFC850_DATE = re.compile(r"\b(\d{1,2})-([A-Za-z]{3})-(\d{2,4})\b")
 _COMMENT = re.compile(r"\(([^()]*)\)")
 _OFFSET_TOKEN = re.compile(r"([+-])(\d{1,2})(?::?(\d{2}))?")
 _IANA = re.compile(r"[A-Za-z]+(?:/[A-Za-z0-9_+-]+)+")
@@ -158,7 +159,8 @@ def _parse_date(value: str, default_tz: str | None) -> tuple[datetime | None, bo
             text, zone, readable = _trailing_zone(text)
             if not readable:
                 return None, True  # a zone was stated but cannot be read: no date beats a wrong one
-            result = _read_rfc822(text, zone, tz) or _read_tokens(text, zone or tz)
+            result = (_read_iso(text, zone) if zone and _ISO.match(text) else None) or \
+                _read_rfc822(text, zone, tz) or _read_tokens(text, zone or tz)
     except (ValueError, OverflowError, ArithmeticError):
         return None, True
     if result is None:
@@ -274,7 +276,7 @@ def _read_rfc822(text: str, zone: tzinfo | None, tz: tzinfo) -> datetime | None:
     """An RFC 5322 date whose zone ``_trailing_zone`` has already taken off."""
     if not text.isascii() or _GMT_OFFSET.search(text) or _AM_PM.search(text):
         return None  # email.utils would drop the "+3" of "GMT+3" and ignore AM/PM
-    parts = text.split()
+    parts = _RFC850_DATE.sub(r"\1 \2 \3", text).split()  # "10-Jan-17" (RFC 850)
     if not any(p.lower().strip(",.") in _ENGLISH_MONTHS for p in parts):
         return None
     if re.fullmatch(r"[+-]\d+|[A-Za-z]+", parts[-1]):
