@@ -203,8 +203,12 @@ async def _feeds_test(cfg: Config, url: str, timezone: str | None) -> None:
     out.print(f"HTTP {fetch.http_status} from {fetch.final_url} · {len(fetch.body):,} bytes · "
               f"{fetch.content_type or 'no content type'} · ETag {fetch.etag or '—'}",
               highlight=False)
+    if fetch.moved_to:
+        out.print(f"moved permanently to {console_markup(fetch.moved_to)} (301/308): tracker "
+                  "adopts it on the next poll", highlight=False)
     if feed is None:
-        out.print("not modified / empty body")
+        out.print("empty body (HTTP 200 with nothing in it)" if fetch.empty_body
+                  else "not modified")
         return
     out.print(f"[bold]{console_markup(feed.title)}[/bold] — {len(feed.entries)} items"
               + (f" · warning: {console_markup(feed.warning)}" if feed.warning else ""),
