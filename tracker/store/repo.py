@@ -646,8 +646,8 @@ class Store:
                                   interval_seconds=int(f.interval.total_seconds()),
                                   timezone=f.timezone, next_poll_at=now, created_at=now)
                 else:
-                    if not row.active:
-                        row.next_poll_at = now
+                    if not row.active:  # re-added: a fresh start (a 410 retirement too)
+                        row.next_poll_at, row.retired_at = now, None
                     row.name, row.timezone = f.name, f.timezone
                     row.interval_seconds = int(f.interval.total_seconds())
                     row.active = True
