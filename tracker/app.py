@@ -24,6 +24,7 @@ from tracker.classify import Engine, load_engine
 from tracker.config import Config, check_references
 from tracker.demo import ReplayTransport
 from tracker.feeds.fetch import Fetcher, FetchSettings, build_client
+from tracker.feeds.parse import ParseLimits
 from tracker.ops.feedhealth import HealthPolicy
 from tracker.pipeline import Pipeline, PipelineSettings
 from tracker.store.db import make_engine, upgrade
@@ -60,6 +61,7 @@ def fetch_settings(config: Config) -> FetchSettings:
         max_body_bytes=config.get("fetch", "max_body_bytes"),
         per_host=config.get("fetch", "per_host"),
         user_agent=config.get("fetch", "user_agent"),
+        total_timeout=config.get("fetch", "total_timeout"),
     )
 
 
@@ -72,6 +74,9 @@ def pipeline_settings(config: Config) -> PipelineSettings:
         max_interval=config.get("scheduler", "max_interval"),
         health=HealthPolicy(failures=config.get("health", "feed_failures")),
         admins=tuple(config.get("telegram", "admins")),
+        parse_limits=ParseLimits(max_items=config.get("fetch", "max_items"),
+                                 max_title_chars=config.get("fetch", "max_title_chars"),
+                                 max_text_chars=config.get("fetch", "max_text_chars")),
     )
 
 

@@ -21,12 +21,13 @@ from rich.table import Table
 
 from tracker.config import Config, describe, load_config, resolve_path
 from tracker.errors import ConfigError, TrackerError
+from tracker.text.safe import console_markup, terminal_text
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Tracks the US–China AI-chip race in Arabic news feeds.")
 db_app = typer.Typer(no_args_is_help=True, help="Database schema.")
 app.add_typer(db_app, name="db")
-feeds_app = typer.Typer(no_args_is_help=True, help="Feed lists: OPML import/export, testing.")
+feeds_app = typer.Typer(help="The feeds' state (no subcommand); OPML import/export; testing.")
 app.add_typer(feeds_app, name="feeds")
 
 ConfigOption = Annotated[
@@ -98,6 +99,30 @@ def db_upgrade(config: ConfigOption = None) -> None:
     upgrade(engine)
     Console().print(f"database {engine.url.render_as_string()}: revision {before or 'none'}"
                     f" → {current_revision(engine)}")
+
+
+@feeds_app.callback(invoke_without_command=True)
+def feeds_list(
+    ctx: typer.Context,
+    config: ConfigOption = None,
+) -> None:
+    """Show every configured feed's state: moves adopted, retirement, waits, failures."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from tracker.app import open_store
+    from tracker.ops.feedlist import COLUMNS, feed_rows
+
+    cfg = _config(config)
+    store = open_store(cfg)
+    store.sync_feeds(cfg.feeds, _utc_now())
+    feeds = store.feeds()
+    store.engine.dispose()
+    table = Table(title=f"{len(feeds)} feeds")
+    for col in COLUMNS:
+        table.add_column(col)
+    for row in feed_rows(feeds, _utc_now()):
+        table.add_row(*(console_markup(cell) for cell in row))
+    Console().print(table)
 
 
 @feeds_app.command("import")
@@ -178,18 +203,24 @@ async def _feeds_test(cfg: Config, url: str, timezone: str | None) -> None:
     out.print(f"HTTP {fetch.http_status} from {fetch.final_url} · {len(fetch.body):,} bytes · "
               f"{fetch.content_type or 'no content type'} · ETag {fetch.etag or '—'}",
               highlight=False)
+    if fetch.moved_to:
+        out.print(f"moved permanently to {console_markup(fetch.moved_to)} (301/308): tracker "
+                  "adopts it on the next poll", highlight=False)
     if feed is None:
-        out.print("not modified / empty body")
+        out.print("empty body (HTTP 200 with nothing in it)" if fetch.empty_body
+                  else "not modified")
         return
-    out.print(f"[bold]{feed.title}[/bold] — {len(feed.entries)} items"
-              + (f" · warning: {feed.warning}" if feed.warning else ""), highlight=False)
+    out.print(f"[bold]{console_markup(feed.title)}[/bold] — {len(feed.entries)} items"
+              + (f" · warning: {console_markup(feed.warning)}" if feed.warning else ""),
+              highlight=False)
     for e in feed.entries:
         when = e.published.isoformat() if e.published else "—"
         out.rule()
-        out.print(f"{e.title}\n  key: {e.key}\n  link: {e.link}\n  published (UTC): {when}"
-                  f" [{e.date_status}]", highlight=False, markup=False)
+        out.print(terminal_text(f"{e.title}\n  key: {e.key}\n  link: {e.link}\n  published "
+                                f"(UTC): {when} [{e.date_status}]"), highlight=False, markup=False)
         article = Article(e.title, e.content or e.summary, e.published or _utc_now())
-        out.print(render_report(article, engine.classify(article)))
+        out.print(terminal_text(render_report(article, engine.classify(article))),
+                  highlight=False, markup=False)
 
 
 @app.command()
@@ -206,18 +237,23 @@ def run(config: ConfigOption = None) -> None:
 def poll(
     once: Annotated[bool, typer.Option("--once", help="one cycle over every feed, then exit")]
     = False,
+    force: Annotated[bool, typer.Option(
+        "--force", help="also poll feeds whose server asked to wait (Retry-After)")] = False,
     config: ConfigOption = None,
 ) -> None:
-    """Poll every feed once, store what is new, send the alerts, print a per-feed summary."""
+    """Poll every feed once, store what is new, send the alerts, print a per-feed summary.
+
+    A feed whose server answered 429/503 with Retry-After is skipped until then (cron users
+    get banned otherwise), unless --force."""
     if not once:
         _err().print("tracker poll runs one cycle and needs --once; the daemon is 'tracker run'")
         raise typer.Exit(2)
     cfg = _config(config)
     _setup_logging(cfg)
-    asyncio.run(_poll_once(cfg))
+    asyncio.run(_poll_once(cfg, force))
 
 
-async def _poll_once(cfg: Config) -> None:
+async def _poll_once(cfg: Config, force: bool = False) -> None:
     from tracker.alerts.outbox import drain
     from tracker.app import open_app
 
@@ -229,17 +265,28 @@ async def _poll_once(cfg: Config) -> None:
             task = progress.add_task("", total=len(cfg.feeds))
 
             def done(r: Any) -> None:
-                progress.update(task, advance=1, description=r.name[:40])
+                progress.update(task, advance=1, description=console_markup(r.name[:40]))
 
-            report = await app.pipeline.run_cycle(all_feeds=True, on_feed_done=done)
+            report = await app.pipeline.run_cycle(all_feeds=True, on_feed_done=done,
+                                                  honour_retry_after=not force)
         sent = await drain(app.store, app.notifier, _utc_now, app.owner)
+        polled = {r.feed_id for r in report.feeds}
+        now = _utc_now()
+        held = [f for f in app.store.feeds() if f.id not in polled and f.retired_at is None
+                and f.retry_after is not None and f.retry_after > now]
     table = Table(title="poll cycle")
     for col in ("feed", "status", "new items", "dupes", "events", "alerts", "error"):
         table.add_column(col)
     for r in report.feeds:
-        style = "red" if r.status == "error" else None
-        table.add_row(r.name, r.status, str(r.new_items), str(r.duplicates), str(r.events),
-                      str(r.alerts), (r.error or "")[:80], style=style)
+        style = {"error": "red", "throttled": "yellow", "gone": "yellow"}.get(r.status)
+        note = r.error or (f"moved permanently to {r.moved_to}" if r.moved_to else "") or (
+            f"warning: {r.warning}" if r.warning else "")
+        table.add_row(console_markup(r.name), r.status, str(r.new_items), str(r.duplicates),
+                      str(r.events), str(r.alerts), console_markup(note[:120]), style=style)
+    for f in held:
+        table.add_row(console_markup(f.name), "waiting", "", "", "", "",
+                      console_markup(f"server asked to wait until {f.retry_after:%Y-%m-%d %H:%M}"
+                                     " UTC; --force polls it anyway"), style="yellow")
     err.print(table)
     err.print(f"{len(report.feeds)} feeds, {report.total('new_items')} new items, "
               f"{report.total('events')} events, {report.total('alerts')} alerts queued, "
@@ -298,10 +345,10 @@ def timeline(
     for entry in entries:
         ev = entry.event
         table.add_row(ev.event_date.value if ev.event_date else ev.sort_date.date().isoformat(),
-                      labels.labels(ev.type, lang), ev.headline,
-                      ", ".join(dict.fromkeys(labels.entity_label(x.id, lang)
-                                              for x in ev.entities)),
-                      ev.status, str(len(entry.sources)))
+                      console_markup(labels.labels(ev.type, lang)), console_markup(ev.headline),
+                      console_markup(", ".join(dict.fromkeys(labels.entity_label(x.id, lang)
+                                                             for x in ev.entities))),
+                      console_markup(ev.status), str(len(entry.sources)))
     Console().print(table)
 
 
@@ -382,8 +429,8 @@ def backtest(
         alert = ""
         if ch.alerted_before != ch.alerts_after:
             alert = " | alert: " + ("would no longer alert" if ch.alerted_before else "would alert")
-        out.print(f"• [{ch.item.outlet}] {ch.item.title}\n   removed: {gone} | added: {new}{alert}",
-                  highlight=False)
+        out.print(terminal_text(f"• [{ch.item.outlet}] {ch.item.title}\n   removed: {gone} | "
+                                f"added: {new}{alert}"), highlight=False, markup=False)
     if len(result.changes) > show:
         out.print(f"… and {len(result.changes) - show} more changed items")
 
@@ -417,10 +464,7 @@ def classify(
     title, _, body = text.strip().partition("\n")
     article = Article(title=title.strip(), text=body.strip(), published=_utc_now())
     report = render_report(article, engine.classify(article))
-    Console().print(report, markup=False, highlight=False)
-
-
-# The classifier's own commands (train, eval, label) register themselves on ``app``.
+    Console().print(terminal_text(report), markup=False, highlight=False)
 
 
 # The classifier's own commands (train, eval, label) register themselves on ``app``.
@@ -432,8 +476,10 @@ def main() -> None:
     try:
         app()
     except ConfigError as exc:
-        _err().print(f"[red]config error:[/red] {exc}", markup=True, highlight=False)
+        _err().print(f"[red]config error:[/red] {console_markup(str(exc))}", markup=True,
+                     highlight=False)
         sys.exit(2)
     except TrackerError as exc:
-        _err().print(f"[red]error:[/red] {exc}", markup=True, highlight=False)
+        _err().print(f"[red]error:[/red] {console_markup(str(exc))}", markup=True,
+                     highlight=False)
         sys.exit(1)

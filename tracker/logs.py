@@ -7,6 +7,8 @@ import logging
 import sys
 from datetime import UTC, datetime
 
+from tracker.text.safe import terminal_text
+
 _STANDARD = set(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) | {"message", "asctime"}
 
 
@@ -14,11 +16,17 @@ def _extras(record: logging.LogRecord) -> dict[str, object]:
     return {k: v for k, v in record.__dict__.items() if k not in _STANDARD}
 
 
+def _one_line(value: object) -> str:
+    """A value as one log line can hold it: a feed string cannot start a fake log line
+    (newlines become ``\\n``) nor drive the terminal (control characters deleted)."""
+    return terminal_text(str(value).replace("\r", "\\r").replace("\n", "\\n"))
+
+
 class TextFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         when = datetime.fromtimestamp(record.created, UTC).strftime("%Y-%m-%d %H:%M:%S")
-        pairs = " ".join(f"{k}={v}" for k, v in _extras(record).items())
-        line = f"{when} {record.levelname:<7} {record.getMessage()} {pairs}".rstrip()
+        pairs = " ".join(f"{k}={_one_line(v)}" for k, v in _extras(record).items())
+        line = f"{when} {record.levelname:<7} {_one_line(record.getMessage())} {pairs}".rstrip()
         if record.exc_info:
             line += "\n" + self.formatException(record.exc_info)
         return line

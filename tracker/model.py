@@ -27,6 +27,7 @@ class FeedEntry:
     content: str
     published: datetime | None  # aware UTC; None when the feed gave no usable date
     date_status: DateStatus  # "missing" (no date), "future" (date ahead of fetch time), "ok"
+    date_problem: str | None = None  # why a date the feed gave was refused ("missing" then)
 
 
 @dataclass(frozen=True)

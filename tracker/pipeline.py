@@ -7,7 +7,17 @@ For one feed, in order:
    place its events on the timeline, queue an outbox row per (event, chat) for fresh news,
    and record the fetch state; a crash anywhere rolls all of it back, so the next poll
    redoes the work and no alert is lost;
-4. a failure at any step is recorded on the feed (reason, backoff) and never stops the cycle.
+4. a failure at any step is recorded on the feed (reason, backoff, lease released) and never
+   stops the cycle — a database error while ingesting included (the failure is written in a
+   fresh transaction; if even that fails, the lease is released);
+5. what the operator must hear, told once through ``_check_health`` or a notice of its own:
+   - a permanent redirect (every hop 301/308): the target is recorded on the feed
+     (``moved_to``) and fetched from then on; the config URL stays the feed's identity;
+   - 410 Gone: the feed is retired (no longer polled) with one notice;
+   - 429 (or 503) with Retry-After: the feed waits until then; it does not count as a failed
+     poll, so a busy server never makes a feed "failing";
+   - a 200 with an empty body is a failed poll (``empty_body``): a feed that answers nothing
+     for days is failing, not healthy.
 Time comes from ``clock``; nothing here reads the wall clock itself.
 """
 
@@ -24,6 +34,7 @@ from typing import Any, Protocol
 from tracker.alerts.match import alertable, is_fresh, match_subscribers, match_watchlists
 from tracker.errors import FeedError, StoreError
 from tracker.feeds.fetch import Fetcher, FetchResult, FetchState
+from tracker.feeds.parse import ParseLimits
 from tracker.feeds.poll import fetch_and_parse
 from tracker.feeds.schedule import next_poll_at
 from tracker.model import Article, DetectedEvent, ParsedFeed, TimelineEvent, Watchlist
@@ -56,7 +67,7 @@ class FeedReport:
     feed_id: int
     name: str
     url: str
-    status: str = "ok"  # ok | not_modified | error
+    status: str = "ok"  # ok | not_modified | error | throttled | gone
     new_items: int = 0
     duplicates: int = 0
     events: int = 0
@@ -64,6 +75,8 @@ class FeedReport:
     error: str | None = None
     error_kind: str | None = None
     event_types: list[str] = field(default_factory=list)
+    warning: str | None = None  # a problem the feed survived (decoding, caps, dates)
+    moved_to: str | None = None  # a permanent redirect adopted by this poll
 
 
 @dataclass
@@ -87,6 +100,7 @@ class PipelineSettings:
     max_interval: timedelta = timedelta(hours=6)
     health: HealthPolicy = field(default_factory=HealthPolicy)
     admins: tuple[str, ...] = ()  # chats told when a feed starts failing or recovers
+    parse_limits: ParseLimits = field(default_factory=ParseLimits)
 
 
 class Pipeline:
@@ -118,15 +132,17 @@ class Pipeline:
 
     # --- cycles -------------------------------------------------------------------------
     async def run_cycle(
-        self, *, all_feeds: bool = False, on_feed_done: Callable[[FeedReport], Any] | None = None
+        self, *, all_feeds: bool = False, on_feed_done: Callable[[FeedReport], Any] | None = None,
+        honour_retry_after: bool = False,
     ) -> CycleReport:
-        """Poll the feeds that are due (every active feed with ``all_feeds``)."""
+        """Poll the feeds that are due (every active feed with ``all_feeds``, except, with
+        ``honour_retry_after``, those whose server asked us to wait)."""
         report = CycleReport()
         gate = asyncio.Semaphore(self.settings.max_concurrent_feeds)
         now = self.clock()
         feeds = await asyncio.to_thread(
             self.store.claim_due_feeds, self.owner, now, self.settings.lease, 100_000,
-            None, all_feeds,
+            None, all_feeds, honour_retry_after,
         )
 
         async def one(feed: FeedView) -> None:
@@ -143,22 +159,43 @@ class Pipeline:
     async def poll_feed(self, feed: FeedView) -> FeedReport:
         """Fetch, parse and ingest one feed; a failure is recorded, never raised."""
         report = FeedReport(feed_id=feed.id, name=feed.name, url=feed.url)
+        url = feed.fetch_url
         try:
             polled = await fetch_and_parse(
-                self.fetcher_for(feed.url), feed.url, FetchState(feed.etag, feed.last_modified),
-                now=self.clock(), feed_timezone=feed.timezone)
+                self.fetcher_for(url), url, FetchState(feed.etag, feed.last_modified),
+                now=self.clock(), feed_timezone=feed.timezone,
+                limits=self.settings.parse_limits)
+            if polled.fetch.empty_body:
+                raise FeedError("empty_body", f"HTTP {polled.fetch.http_status} with an empty "
+                                              f"body: {polled.fetch.final_url}")
+            report.warning = polled.feed.warning if polled.feed else None
             await self._locked(self._ingest, feed, polled.fetch, polled.feed, report)
         except FeedError as exc:
-            report.status, report.error, report.error_kind = "error", str(exc), exc.kind
-            await self._locked(self._record_failure, feed, exc)
+            await self._fail(feed, exc, report, exc.kind)
         except StoreError as exc:
-            report.status, report.error, report.error_kind = "error", str(exc), "store"
             log.error("store_error", extra={"feed_url": feed.url, "error": str(exc)})
+            await self._fail(feed, FeedError("store", str(exc)), report, "store")
         except Exception as exc:  # a bug in one feed's handling must not stop the cycle
             log.exception("feed_crashed", extra={"feed_url": feed.url})
-            report.status, report.error, report.error_kind = "error", repr(exc), "internal"
-            await self._locked(self._record_failure, feed, FeedError("internal", repr(exc)))
+            await self._fail(feed, FeedError("internal", repr(exc)), report, "internal")
         return report
+
+    async def _fail(self, feed: FeedView, exc: FeedError, report: FeedReport, kind: str) -> None:
+        """Record a failed poll; never raises (the lease is released whatever happens)."""
+        report.status, report.error, report.error_kind = "error", str(exc), kind
+        http_status = getattr(exc, "http_status", None)
+        if http_status == 410:
+            report.status = "gone"
+        elif http_status == 429 or (http_status == 503 and getattr(exc, "retry_after", None)):
+            report.status = "throttled"
+        try:
+            await self._locked(self._record_failure, feed, exc)
+        except Exception:  # the database itself is failing: at least free the feed
+            log.exception("failure_not_recorded", extra={"feed_url": feed.url})
+            try:
+                await asyncio.to_thread(self.store.release_feed, feed.id, self.owner)
+            except Exception:
+                log.exception("lease_not_released", extra={"feed_url": feed.url})
 
     async def _locked(self, fn: Callable[..., None], *args: Any) -> None:
         if self._write_lock is None:
@@ -170,18 +207,41 @@ class Pipeline:
     def _record_failure(self, feed: FeedView, exc: FeedError) -> None:
         now = self.clock()
         retry_after = getattr(exc, "retry_after", None)
-        nxt = next_poll_at(now, feed.interval, feed.consecutive_failures + 1, retry_after,
-                           None, self.rng.random())
-        with self.store.tx() as tx:
+        http_status = getattr(exc, "http_status", None)
+        if http_status == 410:
+            self._retire(feed, now, str(exc))
+            return
+        # A busy server (429, or 503 with Retry-After) is not a broken feed: wait, don't count.
+        counts = not (http_status == 429 or (http_status == 503 and retry_after is not None))
+        failures_after = feed.consecutive_failures + (1 if counts else 0)
+        nxt = next_poll_at(now, feed.interval, failures_after, retry_after, None,
+                           self.rng.random())
+        with self.store.tx() as tx:  # the failure first, on its own: it must not be lost
             failures = tx.record_failure(feed.id, now=now, next_poll_at=nxt, kind=exc.kind,
-                                         message=str(exc))
-            self._check_health(tx, feed, now, FeedState(
-                consecutive_failures=failures, last_success_at=feed.last_success_at,
-                last_new_item_at=feed.last_new_item_at,
-                pub_times=tx.recent_pub_times(feed.id), watched_since=feed.created_at),
-                detail=str(exc))
+                                         message=str(exc), retry_after=retry_after,
+                                         counts=counts)
+        try:
+            with self.store.tx() as tx:
+                self._check_health(tx, feed, now, FeedState(
+                    consecutive_failures=failures, last_success_at=feed.last_success_at,
+                    last_new_item_at=feed.last_new_item_at,
+                    pub_times=tx.recent_pub_times(feed.id), watched_since=feed.created_at),
+                    detail=str(exc))
+        except StoreError as health_exc:  # the notice waits for the next failure
+            log.error("health_not_checked", extra={"feed_url": feed.url,
+                                                   "error": str(health_exc)})
         log.warning("feed_failed", extra={"feed_url": feed.url, "error_kind": exc.kind,
                                            "error": str(exc), "next_poll_at": nxt.isoformat()})
+
+    def _retire(self, feed: FeedView, now: datetime, detail: str) -> None:
+        """410 Gone: stop polling the feed and tell the operator, once (the row says so)."""
+        with self.store.tx() as tx:
+            tx.retire(feed.id, now, detail)
+            text = (f"feed gone: {feed.name} <{feed.fetch_url}> answered 410 Gone and is no "
+                    f"longer polled; remove it from the config or change its URL")
+            for chat in self.settings.admins:
+                tx.enqueue_notice(chat, text, now)
+        log.warning("feed_retired", extra={"feed_url": feed.url, "error": detail})
 
     # --- ingest (one transaction) --------------------------------------------------------
     def _check_health(self, tx: Tx, feed: FeedView, now: datetime, state: FeedState,
@@ -228,11 +288,25 @@ class Pipeline:
                                self.rng.random())
             tx.record_fetch(feed.id, now=now, next_poll_at=nxt, etag=result.etag,
                             last_modified=result.last_modified, final_url=result.final_url,
-                            new_items=len(items))
+                            new_items=len(items), warning=parsed.warning if parsed else None)
+            if result.moved_to and result.moved_to != feed.moved_to:
+                self._moved(tx, feed, result.moved_to, now, report)
             self._check_health(tx, feed, now, FeedState(
                 consecutive_failures=0, last_success_at=now,
                 last_new_item_at=now if items else feed.last_new_item_at,
                 pub_times=pub_times, watched_since=feed.created_at))
+
+    def _moved(self, tx: Tx, feed: FeedView, target: str, now: datetime,
+               report: FeedReport) -> None:
+        """A permanent redirect: fetch ``target`` from now on and tell the operator once
+        (the next poll fetches ``target`` directly, so the move is not seen again)."""
+        tx.record_move(feed.id, target)
+        report.moved_to = target
+        text = (f"feed moved permanently: {feed.name} <{feed.fetch_url}> → <{target}>; "
+                f"tracker now fetches the new address (update the config to match)")
+        log.warning("feed_moved", extra={"feed_url": feed.url, "moved_to": target})
+        for chat in self.settings.admins:
+            tx.enqueue_notice(chat, text, now)
 
     def _timeline(self, tx: Tx, feed: FeedView, items: Sequence[StoredItem], now: datetime,
                   report: FeedReport) -> None:

@@ -6,10 +6,12 @@ import asyncio
 import gzip
 import ssl
 import time
+import zlib
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from tests.feeds.conftest import TEST_SETTINGS
 from tests.support.feedserver import FeedServer, Item, Response, http_date, rss
 from tracker.errors import FetchError
 from tracker.feeds.fetch import Fetcher, FetchFailed, FetchSettings, FetchState, build_client
@@ -261,3 +263,46 @@ async def test_gzip_body_is_decoded(server: FeedServer, fetcher: Fetcher) -> Non
     """A gzip-encoded feed arrives decoded."""
     server.add("/gz.xml", gzip.compress(FEED), headers={"Content-Encoding": "gzip"})
     assert (await fetcher.fetch(server.url("/gz.xml"))).body == FEED
+
+
+async def test_gzip_bomb_stops_at_the_cap_while_inflating(
+    server: FeedServer, fetcher: Fetcher
+) -> None:
+    """A 67 MB bomb in one small gzip body is cut at the cap inside zlib, not a chunk later."""
+    bomb = gzip.compress(b"<rss>" + b" " * 67_000_000, compresslevel=9)
+    server.add("/bomb67.xml", bomb, headers={"Content-Encoding": "gzip"})
+    with pytest.raises(FetchFailed) as caught:
+        await fetcher.fetch(server.url("/bomb67.xml"))
+    cap = TEST_SETTINGS.max_body_bytes
+    assert caught.value.kind == "too_large"
+    assert caught.value.decoded_bytes is not None
+    assert cap < caught.value.decoded_bytes <= cap + 1  # never a byte more than asked for
+
+
+async def test_deflate_raw_and_zlib_bodies_are_decoded(
+    server: FeedServer, fetcher: Fetcher
+) -> None:
+    """``deflate`` is read zlib-wrapped (RFC 9110) and raw (what some servers send)."""
+    raw = zlib.compressobj(wbits=-zlib.MAX_WBITS)
+    server.add("/raw.xml", raw.compress(FEED) + raw.flush(),
+               headers={"Content-Encoding": "deflate"})
+    server.add("/zlib.xml", zlib.compress(FEED), headers={"Content-Encoding": "deflate"})
+    assert (await fetcher.fetch(server.url("/raw.xml"))).body == FEED
+    assert (await fetcher.fetch(server.url("/zlib.xml"))).body == FEED
+
+
+async def test_permanent_redirect_is_reported(server: FeedServer, fetcher: Fetcher) -> None:
+    """301 and 308 chains report where the feed moved; a 302 anywhere reports no move."""
+    server.add("/new.xml", FEED)
+    server.add_redirect("/p301.xml", "/new.xml", status=301)
+    server.add_redirect("/p308.xml", "/p301.xml", status=308)
+    server.add_redirect("/t302.xml", "/p301.xml", status=302)
+    assert (await fetcher.fetch(server.url("/p308.xml"))).moved_to == server.url("/new.xml")
+    assert (await fetcher.fetch(server.url("/t302.xml"))).moved_to is None
+    assert (await fetcher.fetch(server.url("/new.xml"))).moved_to is None
+
+
+async def test_empty_200_is_flagged(server: FeedServer, fetcher: Fetcher) -> None:
+    """An empty 200 is marked ``empty_body`` (a 304 is not), so the pipeline can report it."""
+    server.add("/void.xml", b"")
+    assert (await fetcher.fetch(server.url("/void.xml"))).empty_body

@@ -44,15 +44,15 @@ def test_polls_are_counted_by_result_and_errors_by_kind() -> None:
 
 
 def test_unknown_poll_result_is_refused() -> None:
-    """A poll result outside ok/not_modified/error is a programming error."""
+    """A poll result outside ok/not_modified/error/throttled/gone is a programming error."""
     with pytest.raises(ValueError, match="poll result"):
         Metrics().observe_poll("maybe")
 
 
 def test_poll_results_are_exposed_at_zero_before_any_poll() -> None:
-    """All three poll results appear from the start, so rate() works from the first scrape."""
+    """Every poll result appears from the start, so rate() works from the first scrape."""
     s = _samples(Metrics())
-    for result in ("ok", "not_modified", "error"):
+    for result in ("ok", "not_modified", "error", "throttled", "gone"):
         assert s[("tracker_polls_total", (("result", result),))] == 0
 
 

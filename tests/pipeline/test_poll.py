@@ -86,7 +86,8 @@ async def test_unchanged_feed_costs_a_304_and_a_changed_one_adds_only_new_items(
 async def test_failing_feeds_are_recorded_and_never_stop_the_cycle(
     sqlite_url: str, clock: Clock
 ) -> None:
-    """Timeout, 500, 429, broken XML and an oversized body each fail alone, with a reason."""
+    """Timeout, 500, broken XML and an oversized body each fail alone, with a reason; a 429
+    waits for its Retry-After without counting as a failure."""
     good = rss([Item(title="خبر سليم من خلاصة تعمل", link="/ok/1", guid="ok1")])
     with FeedServer() as srv:
         srv.add("/good.xml", good, content_type="application/rss+xml")
@@ -103,8 +104,13 @@ async def test_failing_feeds_are_recorded_and_never_stop_the_cycle(
             assert len(rows(app, ItemRow)) == 1
     by_name = {r.name: r for r in report.feeds}
     assert by_name["/good.xml"].status == "ok"
-    expected = {"/slow.xml": "timeout", "/500.xml": "http_500", "/429.xml": "http_429",
+    expected = {"/slow.xml": "timeout", "/500.xml": "http_500",
                 "/broken.xml": "parse", "/huge.xml": "too_large"}
+    assert by_name["/429.xml"].status == "throttled"  # a busy server is not a broken feed
+    assert feeds["/429.xml"].last_error_kind == "http_429"
+    assert feeds["/429.xml"].consecutive_failures == 0
+    assert feeds["/429.xml"].retry_after is not None
+    assert feeds["/429.xml"].retry_after >= clock() + timedelta(seconds=3600)
     for name, kind in expected.items():
         assert by_name[name].status == "error", name
         assert feeds[name].last_error_kind == kind

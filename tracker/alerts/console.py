@@ -6,10 +6,12 @@ from typing import TextIO
 
 from tracker.alerts.render import Labels, alert_text
 from tracker.store.repo import OutboxMessage
+from tracker.text.safe import terminal_text
 
 
 class ConsoleNotifier:
-    """Writes each alert as plain text to ``stream``; every message is delivered."""
+    """Writes each alert as plain text to ``stream`` (control characters deleted, so a feed
+    string never drives the terminal); every message is delivered."""
 
     def __init__(self, stream: TextIO, labels: Labels, lang: str = "ar") -> None:
         self.stream = stream
@@ -23,6 +25,6 @@ class ConsoleNotifier:
             body = alert_text(message.event, message.sources, self.labels, self.lang)
         head = f"── alert → {message.chat_id}" + (
             f" (watchlist {message.watchlist})" if message.watchlist else "")
-        self.stream.write(f"{head}\n{body}\n")
+        self.stream.write(terminal_text(f"{head}\n{body}\n"))  # feed strings: no control codes
         self.stream.flush()
         return None

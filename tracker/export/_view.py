@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from tracker.alerts.render import Labels
 from tracker.export._week import week_bounds, week_monday, zone
 from tracker.model import SourceView, TimelineEntry, TimelineEvent
+from tracker.text.safe import terminal_text
 
 DAY_NAMES_AR = ("الاثنين", "الثلاثاء", "الأربعاء", "الخميس", "الجمعة", "السبت", "الأحد")
 MONTHS_AR = (
@@ -233,6 +234,23 @@ def _type_key(type_id: str) -> tuple[int, str]:
         return (len(TYPE_ORDER), type_id)
 
 
+def _plain(ev: TimelineEvent) -> TimelineEvent:
+    """The event with control characters taken out of its feed strings (rows stored before
+    ingest stripped them): no export carries an ESC sequence to whoever opens it."""
+    headline, outlet = terminal_text(ev.headline), terminal_text(ev.first_outlet)
+    evidence = tuple(terminal_text(e) for e in ev.evidence)
+    if (headline, outlet, evidence) == (ev.headline, ev.first_outlet, ev.evidence):
+        return ev
+    return replace(ev, headline=headline, first_outlet=outlet, evidence=evidence)
+
+
+def _plain_source(source: SourceView) -> SourceView:
+    outlet, title = terminal_text(source.outlet), terminal_text(source.title)
+    if (outlet, title) == (source.outlet, source.title):
+        return source
+    return replace(source, outlet=outlet, title=title)
+
+
 def build_view(
     entries: Sequence[TimelineEntry],
     *,
@@ -250,17 +268,17 @@ def build_view(
     entity_label = _cached(labels.entity_label)
     by_day: dict[date, list[EventView]] = {}
     for entry in entries:
-        ev = entry.event
+        ev, sources = _plain(entry.event), tuple(_plain_source(s) for s in entry.sources)
         view = EventView(
             event=ev,
-            sources=entry.sources,
+            sources=sources,
             day=event_day(ev, zi),
             type_label_ar=type_label(ev.type, "ar"),
             type_label_en=type_label(ev.type, "en"),
             entity_labels=tuple(entity_label(e.id, "ar") for e in ev.entities),
             status_ar=STATUS_AR.get(ev.status, ev.status),
-            links=tuple(safe_url(s.url) for s in entry.sources),
-            source_count=max(ev.source_count, len(entry.sources)),
+            links=tuple(safe_url(s.url) for s in sources),
+            source_count=max(ev.source_count, len(sources)),
         )
         by_day.setdefault(view.day, []).append(view)
     monday = week_monday(week)

@@ -11,16 +11,27 @@ mean Arabia Standard Time (+3). ``parse_date`` tries, in this order:
    names (Arabic and English) are ignored; month names come from three Arabic sets
    (يناير…, كانون الثاني…, جانفي…, plus the Moroccan يوليوز/غشت/شتنبر/نونبر/دجنبر) or English;
    ص/صباحا and م/مساء are AM and PM (but م right after a year, "2025م", is the AD marker);
-   the zone is ``GMT+3``, ``UTC+03:00``, ``+0300`` or a name from the table.
+   the zone is ``GMT+3``, ``UTC+03:00``, ``+0300`` or a name from the table; French month
+   names (``déc.``, ``févr.``, ``août``) are read too, and a leading weekday (``mar.,`` is
+   mardi, not March) is skipped.
+
+The zone at the end of a date is read once, before steps 2 and 3: ``+0300``, ``+03:00``,
+``+03``, an RFC 5322 comment (``+0300 (AST)``: the comment is ignored; a comment alone,
+``(AST)``, is the zone), an abbreviation from our table, or an IANA name (``Asia/Riyadh``).
+An abbreviation we do not know (MET, WAT, IST, PT…) or an offset out of range (``+1500``,
+``-99:99``, ``UTC+24``) gives None — never the feed's local time, which would be a wrong
+instant stored as if it were right.
 
 A date without a zone is read in ``default_tz`` (an IANA name such as ``Asia/Riyadh``, or
 UTC when None). Anything else returns None: a wrong date is worse than none.
+``parse_date`` never raises, whatever the string (overflowing years, absurd offsets).
 
 ``install_date_handlers`` registers ``parse_date`` with feedparser; the caller decides when.
 """
 
 from __future__ import annotations
 
+import calendar
 import functools
 import re
 import threading
@@ -59,6 +70,26 @@ _ENGLISH_MONTHS = {
     )
     for name in names
 }  # fmt: skip
+_FRENCH_MONTHS = {
+    "janv": 1, "janvier": 1, "févr": 2, "fevr": 2, "février": 2, "fevrier": 2, "mars": 3,
+    "avr": 4, "avril": 4, "mai": 5, "juin": 6, "juil": 7, "juillet": 7, "août": 8, "aout": 8,
+    "sept": 9, "septembre": 9, "oct": 10, "octobre": 10, "nov": 11, "novembre": 11,
+    "déc": 12, "décembre": 12, "decembre": 12,
+}  # fmt: skip
+# Abbreviated weekdays that are also month names elsewhere ("mar." is mardi in French).
+_WEEKDAY_LIKE_MONTHS = frozenset({"mar"})
+_LEADING_WEEKDAY = re.compile(r"^\s*[^\W\d]+\.?\s*,\s*")
+_RFC850_DATE = re.compile(r"\b(\d{1,2})-([A-Za-z]{3})-(\d{2,4})\b")
+_COMMENT = re.compile(r"\(([^()]*)\)")
+_OFFSET_TOKEN = re.compile(r"([+-])(\d{1,2})(?::?(\d{2}))?")
+_IANA = re.compile(r"[A-Za-z]+(?:/[A-Za-z0-9_+-]+)+")
+_LATIN_WORD = re.compile(r"[A-Za-z]{1,5}")
+# Letters of any script but Arabic: a token with them that we do not know means the date is
+# in a language we do not read; guessing around it gives wrong instants.
+_FOREIGN_WORD = re.compile(r"[^\W\d_\u0600-\u06ff\u0750-\u077f\u08a0-\u08ff]")
+_FILLER = frozenset({"at", "on", "of", "the", "de", "du", "le", "à", "h", "hrs", "um", "el",
+                     "lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche",
+                     "lun", "mer", "jeu", "ven", "sam", "dim", "t"})
 _DAY_NAMES = frozenset(
     {"الاحد", "الاثنين", "الثلاثاء", "الاربعاء", "الخميس", "الجمعه", "السبت", "يوم",
      "sun", "sunday", "mon", "monday", "tue", "tues", "tuesday", "wed", "wednesday",
@@ -105,20 +136,104 @@ def resolve_timezone(name: str | None) -> tzinfo:
 
 def parse_date(value: str, default_tz: str | None) -> datetime | None:
     """An aware UTC datetime for a feed date string, or None when it cannot be read safely."""
+    return _parse_date(value, default_tz)[0]
+
+
+def read_date(value: str, default_tz: str | None) -> tuple[datetime | None, bool]:
+    """``(instant, refused)``: ``refused`` is True when the string *is* a date we will not
+    trust (an unknown zone, an offset out of range, an overflowing or out-of-range year), as
+    opposed to a string none of our readers recognises (another language's date, which the
+    caller may hand to feedparser's own parsers)."""
     return _parse_date(value, default_tz)
 
 
 @functools.lru_cache(maxsize=4096)  # feeds repeat their dates on every fetch
-def _parse_date(value: str, default_tz: str | None) -> datetime | None:
+def _parse_date(value: str, default_tz: str | None) -> tuple[datetime | None, bool]:
     tz = resolve_timezone(default_tz)
     text = value.translate(_DIGITS).strip()
-    if not text:
-        return None
-    for reader in (_read_iso, _read_rfc822, _read_tokens):
-        result = reader(text, tz)
-        if result is not None:
-            return result if 1970 <= result.year <= 2100 else None
+    if not text or len(text) > 200:
+        return None, bool(text)
+    try:
+        result = _read_iso(text, tz)
+        if result is None:
+            text, zone, readable = _trailing_zone(text)
+            if not readable:
+                return None, True  # a zone was stated but cannot be read: no date beats a wrong one
+            result = (_read_iso(text, zone) if zone and _ISO.match(text) else None) or \
+                _read_rfc822(text, zone, tz) or _read_tokens(text, zone or tz)
+    except (ValueError, OverflowError, ArithmeticError):
+        return None, True
+    if result is None:
+        return None, False
+    return (result, False) if 1970 <= result.year <= 2100 else (None, True)
+
+
+def read_foreign_date(value: str) -> datetime | None:
+    """A date in a language feedparser reads and we do not (Greek, Hungarian, Korean, the
+    Perforce form), through *those* feedparser handlers only: its generic ISO 8601 handler
+    reads "2004-július-13" as 2004-12-01, so its full chain is not asked."""
+    from feedparser.datetimes import greek, hungarian, korean, perforce
+
+    for handler in (greek._parse_date_greek, hungarian._parse_date_hungarian,
+                    korean._parse_date_nate, korean._parse_date_onblog,
+                    perforce._parse_date_perforce):
+        try:
+            parsed = handler(value)
+        except (ValueError, OverflowError, KeyError, IndexError, AttributeError, TypeError):
+            continue
+        if parsed:
+            try:
+                when = datetime.fromtimestamp(calendar.timegm(parsed), tz=UTC)
+            except (OverflowError, ValueError, OSError):
+                return None
+            return when if 1970 <= when.year <= 2100 else None
     return None
+
+
+def _trailing_zone(text: str) -> tuple[str, tzinfo | None, bool]:
+    """The text without its trailing zone, the zone (None: none stated) and whether a stated
+    zone could be read (see the module docstring)."""
+    comment = ""
+    if match := _COMMENT.search(text):
+        comment = match.group(1).strip()
+        text = _COMMENT.sub(" ", text).strip()
+    head, _, last = text.rpartition(" ")
+    zone, kind = _zone_token(last)
+    if kind == "zone" and head:
+        return head.strip(), zone, True
+    if kind == "bad":
+        return text, None, False
+    if comment:
+        zone, kind = _zone_token(comment)
+        if kind == "zone":
+            return text, zone, True
+    return text, None, True
+
+
+def _zone_token(token: str) -> tuple[tzinfo | None, str]:
+    """(zone, "zone") for a readable zone token, (None, "bad") for a stated zone we cannot
+    read, (None, "none") for a token that is not a zone at all."""
+    if match := _OFFSET_TOKEN.fullmatch(token):
+        sign, hours, minutes = match.groups()
+        if len(hours) == 1 and minutes is None and sign == "-":
+            return None, "none"  # "-5" is more likely a date piece than a zone
+        if int(minutes or 0) >= 60 or int(hours) > 14:
+            return None, "bad"
+        return _fixed(sign, hours, minutes), "zone"
+    if _IANA.fullmatch(token):
+        try:
+            return ZoneInfo(token), "zone"
+        except (ZoneInfoNotFoundError, ValueError):
+            return None, "bad"
+    if not _LATIN_WORD.fullmatch(token):
+        return None, "none"
+    word = token.lower()
+    if word in _ZONES:
+        return timezone(timedelta(minutes=_ZONES[word])), "zone"
+    if (word in _ENGLISH_MONTHS or word in _FRENCH_MONTHS or word in _DAY_NAMES
+            or word in _AM or word in _PM or word.rstrip(".") in ("am", "pm")):
+        return None, "none"
+    return None, "bad"  # MET, WAT, IST, PT…: a zone we do not know
 
 
 def install_date_handlers() -> None:
@@ -151,19 +266,21 @@ def _read_iso(text: str, tz: tzinfo) -> datetime | None:
         return None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=tz)
+    offset = parsed.utcoffset()
+    if offset is not None and abs(offset) > timedelta(hours=14):
+        raise ValueError("offset out of range")  # no zone on Earth: the date is wrong
     return parsed.astimezone(UTC)
 
 
-def _read_rfc822(text: str, tz: tzinfo) -> datetime | None:
+def _read_rfc822(text: str, zone: tzinfo | None, tz: tzinfo) -> datetime | None:
+    """An RFC 5322 date whose zone ``_trailing_zone`` has already taken off."""
     if not text.isascii() or _GMT_OFFSET.search(text) or _AM_PM.search(text):
         return None  # email.utils would drop the "+3" of "GMT+3" and ignore AM/PM
-    parts = text.split()
+    parts = _RFC850_DATE.sub(r"\1 \2 \3", text).split()  # "10-Jan-17" (RFC 850)
     if not any(p.lower().strip(",.") in _ENGLISH_MONTHS for p in parts):
         return None
-    zoned = bool(re.fullmatch(r"[+-]\d{4}", parts[-1]))
-    if parts[-1].lower() in _ZONES:
-        parts[-1] = _format_offset(_ZONES[parts[-1].lower()])  # our table: AST is +3
-        zoned = True
+    if re.fullmatch(r"[+-]\d+|[A-Za-z]+", parts[-1]):
+        return None  # a zone left over (an unpaired one): let the token reader decide
     fields = parsedate_tz(" ".join(parts))
     if fields is None:
         return None
@@ -171,14 +288,7 @@ def _read_rfc822(text: str, tz: tzinfo) -> datetime | None:
         naive = datetime(*fields[:6])
     except ValueError:
         return None
-    if not zoned:
-        return naive.replace(tzinfo=tz).astimezone(UTC)  # no zone: the feed's own
-    return (naive - timedelta(seconds=fields[9] or 0)).replace(tzinfo=UTC)
-
-
-def _format_offset(minutes: int) -> str:
-    sign = "-" if minutes < 0 else "+"
-    return f"{sign}{abs(minutes) // 60:02d}{abs(minutes) % 60:02d}"
+    return naive.replace(tzinfo=zone or tz).astimezone(UTC)
 
 
 def _read_tokens(text: str, tz: tzinfo) -> datetime | None:
@@ -187,6 +297,7 @@ def _read_tokens(text: str, tz: tzinfo) -> datetime | None:
     "Nearest the month" matters for pages that print the Hijri date first
     ("1 ربيع الأول 1447 هـ - 24 أغسطس 2025 م"): the Hijri day and year are skipped.
     """
+    text = _LEADING_WEEKDAY.sub(" ", text)  # "mar., 01 déc. 2020": mardi, not March
     text = _YEAR_AD.sub(r"\1", text.translate(_ALEF).translate(_PUNCT).lower())
     zone: tzinfo | None = None
     if match := _GMT_OFFSET.search(text):
@@ -210,7 +321,7 @@ def _read_tokens(text: str, tz: tzinfo) -> datetime | None:
         day, month, year = int(match.group(1)), int(match.group(2)), int(match.group(3))
         text = _cut(text, match)
     pm: bool | None = None
-    month_at = 0
+    months: list[tuple[int, int, str]] = []
     days: list[tuple[int, int]] = []
     years: list[tuple[int, int]] = []
     tokens = [t.strip(".-/") for t in _TOKEN.findall(text)]
@@ -222,11 +333,19 @@ def _read_tokens(text: str, tz: tzinfo) -> datetime | None:
         elif token in _ZONES and zone is None:
             zone = timezone(timedelta(minutes=_ZONES[token]))
         elif month is None and (found := _month(token)):
-            month, month_at = found, at
+            months.append((at, found, token))
         elif token.isdigit() and len(token) == 4 and 1970 <= int(token) <= 2100:
             years.append((at, int(token)))
         elif token.isdigit() and len(token) <= 2:
             days.append((at, int(token)))
+        elif _FOREIGN_WORD.search(token) and token not in _FILLER and token not in _DAY_NAMES \
+                and token not in _ZONES and _month(token) is None:
+            return None  # a word of a language we do not read (오후 is PM): leave it alone
+    month_at = 0
+    if months:
+        if len(months) > 1:  # "mar. 01 déc.": the weekday-like one is not the month
+            months = [m for m in months if m[2] not in _WEEKDAY_LIKE_MONTHS] or months[:1]
+        month_at, month = months[0][0], months[0][1]
     year = year or _nearest(years, month_at)
     day = day or _nearest(days, month_at)
     if day is None or month is None or year is None:
@@ -247,7 +366,7 @@ def _cut(text: str, match: re.Match[str]) -> str:
 def _month(token: str) -> int | None:
     if token.startswith("#") and token[1:].isdigit():
         return int(token[1:])
-    return _ARABIC_MONTHS.get(token) or _ENGLISH_MONTHS.get(token)
+    return _ARABIC_MONTHS.get(token) or _ENGLISH_MONTHS.get(token) or _FRENCH_MONTHS.get(token)
 
 
 def _nearest(candidates: list[tuple[int, int]], at: int) -> int | None:

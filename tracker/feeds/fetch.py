@@ -6,24 +6,31 @@ The rules we follow:
   ``If-Modified-Since`` from the stored Last-Modified, sent verbatim; a 304 (§4.1) costs no
   body and no parse. A 200 with an empty body is also "not modified" (sites do that).
 - redirects are followed (at most ``max_redirects``) and the final URL is kept, for
-  resolving relative links; more is a ``redirect_loop``.
+  resolving relative links; more is a ``redirect_loop``. When every hop from the requested
+  URL is permanent (301 or 308, RFC 9110 §15.4.2/§15.4.9), the target is ``moved_to``: the
+  caller records it and asks there from now on. One 302/307 in the chain ends that.
 - at most ``per_host`` requests to one host at a time (an ``asyncio.Semaphore`` per host)
   and at most ``max_connections`` in flight overall (one more semaphore).
-- the body is read as a stream and the read stops as soon as it passes ``max_body_bytes``
-  (after content decoding, so a gzip bomb stops too); a Content-Length over the cap stops
-  before the first byte.
+- the body is read as a stream of raw bytes and decoded by ``inflate.CappedDecoder``, which
+  never inflates past ``max_body_bytes`` (the cap holds inside each zlib call, so a gzip
+  bomb stops at the cap, not at the end of a 64 kB chunk's worth of output); a
+  Content-Length over the cap stops before the first byte. We ask only for gzip/deflate.
+- ``total_timeout`` bounds the whole request, so a slow-drip server cannot hold a per-host
+  slot longer than that (configurable: ``[fetch] total_timeout``).
 - ``Retry-After`` on 429 and 503 (RFC 9110 §10.2.3), as seconds or an HTTP-date, becomes
   ``FetchFailed.retry_after``; Cache-Control max-age / Expires become ``max_age_seconds``.
 
 Failures raise ``FetchFailed`` (a ``tracker.errors.FetchError``) whose ``kind`` is one of
-``timeout``, ``http_<status>``, ``too_large``, ``network``, ``redirect_loop``.
+``timeout``, ``http_<status>``, ``too_large``, ``network``, ``redirect_loop``; a 200 with an
+empty body is a result with ``empty_body`` set (the caller decides what it means).
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+import zlib
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
@@ -32,6 +39,7 @@ import httpx
 
 from tracker.errors import FetchError
 from tracker.feeds.caching import freshness_seconds, retry_after
+from tracker.feeds.inflate import SUPPORTED, BodyTooLarge, CappedDecoder
 from tracker.feeds.transport import PerOriginTransport
 
 ACCEPT = (
@@ -51,7 +59,7 @@ class FetchSettings:
     max_connections: int = 100
     user_agent: str = "tracker/0.1"
     max_redirects: int = 10
-    total_timeout: float | None = 300.0  # whole request, a guard against slow-drip servers
+    total_timeout: float | None = 60.0  # whole request, a guard against slow-drip servers
 
 
 @dataclass(frozen=True)
@@ -76,6 +84,8 @@ class FetchResult:
     content_type: str | None
     max_age_seconds: int | None
     elapsed_seconds: float
+    moved_to: str | None = None  # where every redirect hop said the feed moved permanently
+    empty_body: bool = False  # a 200 (not a 304) with no body at all
 
     def state(self) -> FetchState:
         """The validators to send on the next fetch of this feed."""
@@ -92,10 +102,12 @@ class FetchFailed(FetchError):
         *,
         http_status: int | None = None,
         retry_after: datetime | None = None,
+        decoded_bytes: int | None = None,
     ) -> None:
         super().__init__(kind, message)
         self.http_status = http_status
         self.retry_after = retry_after
+        self.decoded_bytes = decoded_bytes  # too_large: bytes produced before the read stopped
 
 
 def build_client(settings: FetchSettings) -> httpx.AsyncClient:
@@ -111,7 +123,8 @@ def build_client(settings: FetchSettings) -> httpx.AsyncClient:
             write=settings.read_timeout,
             pool=None,  # waiting for a free connection is bounded by total_timeout instead
         ),
-        headers={"User-Agent": settings.user_agent, "Accept": ACCEPT},
+        headers={"User-Agent": settings.user_agent, "Accept": ACCEPT,
+                 "Accept-Encoding": "gzip, deflate"},
     )
 
 
@@ -171,6 +184,8 @@ class Fetcher:
             raise self._http_error(response)
         body = b"" if status == 304 else await self._read_capped(response)
         return FetchResult(
+            moved_to=_moved_to(url, response),
+            empty_body=status != 304 and not body,
             url=url,
             final_url=str(response.url),
             not_modified=status == 304 or not body,
@@ -189,12 +204,33 @@ class Fetcher:
         declared = response.headers.get("content-length", "")
         if declared.isdigit() and int(declared) > cap:
             raise _too_large(response, f"Content-Length {declared}")
+        coding = response.headers.get("content-encoding", "identity")
+        if coding.strip().lower() not in SUPPORTED:  # not asked for: httpx decodes it
+            return await self._read_decoded(response, cap)
+        decoder = CappedDecoder(coding, cap)
+        chunks: list[bytes] = []
+        raw_size = 0
+        try:
+            async for raw in _raw_chunks(response):
+                raw_size += len(raw)
+                if raw_size > cap:
+                    raise BodyTooLarge(raw_size)
+                chunks.append(decoder.feed(raw))
+        except BodyTooLarge as exc:
+            raise _too_large(response, f"stopped after {exc.decoded:,} decoded bytes",
+                             exc.decoded) from exc
+        except zlib.error as exc:
+            raise FetchFailed("network", f"broken {coding} body ({exc}): {response.url}",
+                              http_status=response.status_code) from exc
+        return b"".join(chunks)
+
+    async def _read_decoded(self, response: httpx.Response, cap: int) -> bytes:
         chunks: list[bytes] = []
         size = 0
         async for chunk in response.aiter_bytes():
             size += len(chunk)
             if size > cap:
-                raise _too_large(response, f"more than {size} bytes read")
+                raise _too_large(response, f"stopped after {size:,} decoded bytes", size)
             chunks.append(chunk)
         return b"".join(chunks)
 
@@ -215,12 +251,33 @@ class Fetcher:
         )
 
 
-def _too_large(response: httpx.Response, detail: str) -> FetchFailed:
+def _too_large(response: httpx.Response, detail: str, decoded: int | None = None) -> FetchFailed:
     return FetchFailed(
         "too_large",
         f"body too large ({detail}, cap exceeded): {response.url}",
         http_status=response.status_code,
+        decoded_bytes=decoded,
     )
+
+
+async def _raw_chunks(response: httpx.Response) -> AsyncIterator[bytes]:
+    """The body as sent (still content-encoded); a response built in memory by a transport
+    (``httpx.Response(200, content=…)``) has no stream to read, only its bytes."""
+    try:
+        async for raw in response.aiter_raw():
+            yield raw
+    except httpx.StreamConsumed:
+        yield response.content
+
+
+def _moved_to(url: str, response: httpx.Response) -> str | None:
+    """The URL a chain of only-permanent redirects from ``url`` ends at (None: no such move)."""
+    if not response.history:
+        return None
+    if any(hop.status_code not in (301, 308) for hop in response.history):
+        return None
+    target = str(response.url)
+    return target if target != url else None
 
 
 def _since(started: float) -> str:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from tracker.feeds.fetch import Fetcher, FetchResult, FetchState
-from tracker.feeds.parse import parse_feed
+from tracker.feeds.parse import ParseLimits, parse_feed
 from tracker.model import ParsedFeed
 
 ParseFunction = Callable[..., ParsedFeed]
@@ -36,6 +36,7 @@ async def fetch_and_parse(
     now: datetime,
     feed_timezone: str | None = None,
     parse: ParseFunction = parse_feed,
+    limits: ParseLimits | None = None,
 ) -> PollResult:
     """Fetch ``url`` conditionally; parse the body in a thread when it changed."""
     result = await fetcher.fetch(url, state)
@@ -48,5 +49,6 @@ async def fetch_and_parse(
         final_url=result.final_url,
         now=now,
         feed_timezone=feed_timezone,
+        limits=limits,
     )
     return PollResult(result, feed)

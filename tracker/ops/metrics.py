@@ -7,7 +7,8 @@ server calls :meth:`Metrics.render` for ``GET /metrics``.
 
 Exposed series (prefix ``tracker_``)::
 
-    polls_total{result}                 ok | not_modified | error
+    polls_total{result}                 ok | not_modified | error | throttled (429 wait) |
+                                        gone (410, feed retired)
     fetch_errors_total{kind}            timeout, http_500, too_large, parse, network, …
     items_total                         new items stored
     events_total{type}                  events recognised, by event type
@@ -31,7 +32,7 @@ from prometheus_client import (
     generate_latest,
 )
 
-POLL_RESULTS = ("ok", "not_modified", "error")
+POLL_RESULTS = ("ok", "not_modified", "error", "throttled", "gone")
 
 #: From 30 seconds (a fast feed and an idle outbox) to 2 days (past ``alerts.max_age``).
 LATENCY_BUCKETS = (
@@ -71,11 +72,12 @@ class Metrics:
             self.polls.labels(result=result)
 
     def observe_poll(self, result: str, error_kind: str | None = None) -> None:
-        """One feed polled: ``ok``, ``not_modified`` or ``error`` (with its ``kind``)."""
+        """One feed polled: ``ok``, ``not_modified``, ``error`` (with its ``kind``),
+        ``throttled`` or ``gone``."""
         if result not in POLL_RESULTS:
             raise ValueError(f"poll result must be one of {', '.join(POLL_RESULTS)}: {result!r}")
         self.polls.labels(result=result).inc()
-        if result == "error":
+        if result in ("error", "throttled", "gone"):
             self.fetch_errors.labels(kind=error_kind or "unknown").inc()
 
     def observe_items(self, n: int) -> None:

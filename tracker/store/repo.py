@@ -12,6 +12,7 @@ processes never claim the same row; a lease that expired (its owner died) is cla
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -70,6 +71,18 @@ class FeedView:
     created_at: datetime | None = None
     last_new_item_at: datetime | None = None
     health: str | None = None
+    moved_to: str | None = None  # permanent redirect target: fetched instead of ``url``
+    retired_at: datetime | None = None  # 410 Gone: no longer polled
+    retry_after: datetime | None = None  # the server asked us to wait until then
+    last_warning: str | None = None
+    last_error_kind: str | None = None
+    health_reasons: str | None = None
+    last_polled_at: datetime | None = None
+
+    @property
+    def fetch_url(self) -> str:
+        """Where to fetch the feed: the adopted permanent redirect, else the config URL."""
+        return self.moved_to or self.url
 
 
 @dataclass(frozen=True)
@@ -117,8 +130,16 @@ def _feed_view(row: FeedRow) -> FeedView:
         consecutive_failures=row.consecutive_failures, fetch_count=row.fetch_count,
         next_poll_at=row.next_poll_at, last_error=row.last_error,
         last_success_at=row.last_success_at, active=row.active, created_at=row.created_at,
-        last_new_item_at=row.last_new_item_at, health=row.health,
+        last_new_item_at=row.last_new_item_at, health=row.health, moved_to=row.moved_to,
+        retired_at=row.retired_at, retry_after=row.retry_after, last_warning=row.last_warning,
+        last_error_kind=row.last_error_kind, health_reasons=row.health_reasons,
+        last_polled_at=row.last_polled_at,
     )
+
+
+def _storable(text: str | None, cap: int) -> str | None:
+    """Text a database accepts: no NUL (PostgreSQL refuses it in text), at most ``cap``."""
+    return None if text is None else text.replace("\x00", "")[:cap]
 
 
 def _event_view(row: EventRow) -> TimelineEvent:
@@ -204,12 +225,14 @@ class Tx:
     def record_fetch(
         self, feed_id: int, *, now: datetime, next_poll_at: datetime, etag: str | None,
         last_modified: str | None, final_url: str | None, new_items: int,
+        warning: str | None = None,
     ) -> None:
         values: dict[str, object] = {
             "etag": etag, "last_modified": last_modified, "last_polled_at": now,
             "last_success_at": now, "next_poll_at": next_poll_at, "consecutive_failures": 0,
             "last_error": None, "last_error_kind": None, "lease_owner": None,
             "lease_expires": None, "fetch_count": col(FeedRow.fetch_count) + 1,
+            "retry_after": None, "last_warning": _storable(warning, 2000),
         }
         if final_url:
             values["final_url"] = final_url
@@ -218,17 +241,34 @@ class Tx:
         self.session.execute(update(FeedRow).where(col(FeedRow.id) == feed_id).values(values))
 
     def record_failure(
-        self, feed_id: int, *, now: datetime, next_poll_at: datetime, kind: str, message: str
+        self, feed_id: int, *, now: datetime, next_poll_at: datetime, kind: str, message: str,
+        retry_after: datetime | None = None, counts: bool = True,
     ) -> int:
+        """Record a failed poll and release the lease; ``counts=False`` (a 429: the server is
+        busy, the feed is not broken) leaves the consecutive-failure count alone."""
         row = self.session.get(FeedRow, feed_id)
         assert row is not None
         row.last_polled_at = now
         row.next_poll_at = next_poll_at
-        row.consecutive_failures += 1
-        row.last_error_kind, row.last_error = kind, message[:2000]
+        if counts:
+            row.consecutive_failures += 1
+        row.last_error_kind, row.last_error = kind, _storable(message, 2000)
+        row.retry_after = retry_after
         row.lease_owner = row.lease_expires = None
         self.session.add(row)
         return row.consecutive_failures
+
+    def record_move(self, feed_id: int, moved_to: str | None) -> None:
+        """Fetch the feed at ``moved_to`` from now on (a permanent redirect; None: back to
+        the config URL)."""
+        self.session.execute(update(FeedRow).where(col(FeedRow.id) == feed_id)
+                             .values(moved_to=_storable(moved_to, 2000)))
+
+    def retire(self, feed_id: int, now: datetime, message: str) -> None:
+        """Stop polling a feed whose server said it is gone for good (HTTP 410)."""
+        self.session.execute(update(FeedRow).where(col(FeedRow.id) == feed_id).values(
+            retired_at=now, last_polled_at=now, last_error_kind="gone",
+            last_error=_storable(message, 2000), lease_owner=None, lease_expires=None))
 
     def recent_pub_times(self, feed_id: int, n: int = 20) -> tuple[datetime, ...]:
         """Publication times of the feed's ``n`` newest dated items."""
@@ -266,13 +306,19 @@ class Tx:
             select(ItemRow.key).where(ItemRow.feed_id == feed_id, col(ItemRow.key).in_(keys))
         ).all())
         since = now - duplicate_window
+        titled = [(entry, match_key(entry.title)[:500]) for entry in entries
+                  if entry.key not in known]
+        mine = self._own_copies(feed_id, titled, since)
+        shared = {link for link, n in Counter(e.link for e in entries if e.link).items() if n > 1}
         todo: list[tuple[FeedEntry, str]] = []
         seen_keys: set[str] = set()
-        for entry in entries:
-            if entry.key in known or entry.key in seen_keys:
-                continue
+        for entry, title_key in titled:
+            own_link = entry.link and entry.link not in shared and f"l:{entry.link}" in mine
+            if entry.key in seen_keys or own_link or (
+                    len(title_key) >= 12 and f"t:{title_key}" in mine):
+                continue  # this feed has it already under another GUID (GUID churn)
             seen_keys.add(entry.key)
-            todo.append((entry, match_key(entry.title)[:500]))
+            todo.append((entry, title_key))
         earlier = self._earlier_copies(todo, since)
         originals: list[ItemRow] = []
         copies: list[tuple[ItemRow, ItemRow | int]] = []  # (row, the item it copies)
@@ -309,6 +355,32 @@ class Tx:
                 date_status=row.date_status, first_seen=now,
             ))
         return fresh, len(copies)
+
+    def _own_copies(self, feed_id: int, todo: Sequence[tuple[FeedEntry, str]],
+                    since: datetime) -> set[str]:
+        """Marks (``l:<link>``, ``t:<title key>``) of items this feed already has: the same
+        link at any time, the same normalised title within the duplicate window."""
+        links = [e.link for e, _ in todo if e.link]
+        titles = [t for _, t in todo if len(t) >= 12]
+        marks: set[str] = set()
+        for chunk in range(0, max(len(links), len(titles)), 400):
+            conditions: list[ColumnElement[bool]] = []
+            if links[chunk:chunk + 400]:
+                conditions.append(col(ItemRow.link).in_(links[chunk:chunk + 400]))
+            if titles[chunk:chunk + 400]:
+                conditions.append(col(ItemRow.title_key).in_(titles[chunk:chunk + 400])
+                                  & (col(ItemRow.first_seen) >= since))
+            if not conditions:
+                continue
+            for link, title_key, seen in self.session.exec(
+                select(ItemRow.link, ItemRow.title_key, ItemRow.first_seen).where(
+                    ItemRow.feed_id == feed_id, or_(*conditions))
+            ).all():
+                if link:
+                    marks.add(f"l:{link}")
+                if seen >= since:
+                    marks.add(f"t:{title_key}")
+        return marks
 
     def _earlier_copies(
         self, todo: Sequence[tuple[FeedEntry, str]], since: datetime
@@ -574,8 +646,8 @@ class Store:
                                   interval_seconds=int(f.interval.total_seconds()),
                                   timezone=f.timezone, next_poll_at=now, created_at=now)
                 else:
-                    if not row.active:
-                        row.next_poll_at = now
+                    if not row.active:  # re-added: a fresh start (a 410 retirement too)
+                        row.next_poll_at, row.retired_at = now, None
                     row.name, row.timezone = f.name, f.timezone
                     row.interval_seconds = int(f.interval.total_seconds())
                     row.active = True
@@ -595,14 +667,20 @@ class Store:
     def claim_due_feeds(
         self, owner: str, now: datetime, lease: timedelta, limit: int,
         only_ids: Sequence[int] | None = None, ignore_schedule: bool = False,
+        honour_retry_after: bool = False,
     ) -> list[FeedView]:
-        """Lease up to ``limit`` active feeds that are due and not leased by a live owner."""
+        """Lease up to ``limit`` active, unretired feeds that are due (every one with
+        ``ignore_schedule``, except those still under a server's Retry-After with
+        ``honour_retry_after``) and not leased by a live owner."""
         with self.tx() as tx:
-            q = select(FeedRow).where(FeedRow.active, or_(
+            q = select(FeedRow).where(FeedRow.active, col(FeedRow.retired_at).is_(None), or_(
                 col(FeedRow.lease_expires).is_(None), col(FeedRow.lease_expires) < now))
             if not ignore_schedule:
                 q = q.where(or_(col(FeedRow.next_poll_at).is_(None),
                                 col(FeedRow.next_poll_at) <= now))
+            elif honour_retry_after:  # every feed, but not one whose server asked to wait
+                q = q.where(or_(col(FeedRow.retry_after).is_(None),
+                                col(FeedRow.retry_after) <= now))
             if only_ids is not None:
                 q = q.where(col(FeedRow.id).in_(only_ids))
             q = q.order_by(col(FeedRow.next_poll_at)).limit(limit)

@@ -64,6 +64,10 @@ class FeedRow(SQLModel, table=True):
     created_at: datetime = Field(sa_column=_utc(nullable=False))
     health: str | None = None  # healthy | failing | stale (the last verdict told)
     health_reasons: str | None = None
+    moved_to: str | None = None  # a permanent redirect's target, fetched instead of url
+    retired_at: datetime | None = Field(default=None, sa_column=_utc())  # 410 Gone
+    retry_after: datetime | None = Field(default=None, sa_column=_utc())  # server's Retry-After
+    last_warning: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
 
 
 class ItemRow(SQLModel, table=True):

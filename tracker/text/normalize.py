@@ -1,11 +1,14 @@
 """Arabic text in two layers: a display text for people and a match key for machines.
 
-``display_text`` strips HTML, unescapes entities, applies NFKC, deletes invisible controls
-(zero-width and bidi marks, soft hyphen, BOM) and collapses white space. It is what we store
-and show.
+``display_text`` strips HTML, unescapes entities, applies NFC and maps the Arabic
+presentation forms (U+FB50–U+FDFF, U+FE70–U+FEFF) to their letters — not full NFKC, which
+changes content (10² → 102, ½ → 1⁄2, ™ → TM) —, deletes C0/C1 control characters (NUL, ESC,
+BEL, U+0080–U+009F…) and invisible controls (zero-width and bidi marks, soft hyphen, BOM) and
+collapses white space. It is what we store and show.
 
-``match_key`` starts from the display text and, in this order: casefolds Latin; unifies alef
-forms, alef maqsura, taa marbuta and hamza seats; removes diacritics and tatweel; maps
+``match_key`` starts from the display text and, in this order: applies NFKC (only here);
+casefolds Latin; unifies alef forms, alef maqsura, taa marbuta and hamza seats; removes
+diacritics and tatweel; maps
 Arabic-Indic and Persian digits to ASCII and Arabic punctuation to ASCII; puts a token boundary
 wherever Arabic letters meet Latin letters or digits; and collapses white space. The match key
 is never shown to people. Both functions are pure and idempotent.
@@ -23,6 +26,10 @@ _INVISIBLE = dict.fromkeys(
 )
 _TAG = re.compile(r"<(script|style)\b.*?</\1\s*>|<!--.*?-->|<[^>]*>", re.S | re.I)
 _BLOCK_TAG = re.compile(r"<\s*(br|/p|/div|/li|/h[1-6]|p|div|li|h[1-6])\b[^>]*>", re.I)
+# C0 controls other than white space, DEL and C1: never shown, never sent to a terminal.
+_CONTROL = re.compile("[\x00-\x08\x0e-\x1f\x7f-\x9f]")
+# Arabic presentation forms A and B: glyph variants that NFKC maps to the letters they show.
+_PRESENTATION = re.compile("[\ufb50-\ufdff\ufe70-\ufefe]+")
 _SPACE = re.compile(r"\s+")
 
 _KEY_MAP = str.maketrans(
@@ -62,8 +69,9 @@ def display_text(raw: str) -> str:
     """Clean text for people: no tags, no entities, no invisible controls, single spaces."""
     text = _BLOCK_TAG.sub(" ", raw)
     text = _TAG.sub(" ", text)
-    text = html.unescape(text)
-    text = unicodedata.normalize("NFKC", text)
+    text = _CONTROL.sub("", html.unescape(text))
+    text = unicodedata.normalize("NFC", text)
+    text = _PRESENTATION.sub(lambda m: unicodedata.normalize("NFKC", m.group(0)), text)
     text = text.translate(_INVISIBLE)
     return _SPACE.sub(" ", text).strip()
 

@@ -1,0 +1,51 @@
+"""A database error while a feed is ingested is recorded on the feed and frees its lease.
+
+The error is real: between the fetch and the ingest, the ``item`` table is renamed away
+through a second connection (a fetcher wrapper does it at the fetch seam), so the insert
+fails inside SQLite exactly as a broken schema or a refused value would.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from tests.conftest import Clock
+from tests.pipeline.helpers import FeedRow, make_config, rows, running
+from tests.support.feedserver import FeedServer
+from tracker.feeds.fetch import Fetcher, FetchResult, FetchState
+
+FIXTURE = Path(__file__).parents[1] / "data" / "feeds" / "parse" / "undeclared_cp1256.body"
+
+
+class _BreaksTheItemTable:
+    """Fetches for real, then renames the item table so the ingest that follows fails."""
+
+    def __init__(self, inner: Fetcher, db_file: Path) -> None:
+        self.inner = inner
+        self.db_file = db_file
+
+    async def fetch(self, url: str, state: FetchState | None = None) -> FetchResult:
+        result = await self.inner.fetch(url, state)
+        with sqlite3.connect(self.db_file) as conn:
+            conn.execute("ALTER TABLE item RENAME TO item_elsewhere")
+        return result
+
+
+async def test_store_error_is_recorded_and_lease_released(tmp_path: Path, clock: Clock) -> None:
+    """The feed's failure count, kind and message are written and the lease is free again."""
+    db_file = tmp_path / "tracker.db"
+    with FeedServer() as srv:
+        srv.add("/feed.xml", FIXTURE.read_bytes(), content_type="application/xml")
+        cfg = make_config(f"sqlite:///{db_file}", [{"url": srv.url("/feed.xml"), "name": "f"}])
+        async with running(cfg, clock) as (app, _):
+            real = app.pipeline.fetcher_for(srv.url("/feed.xml"))
+            app.pipeline.fetcher_for = lambda url: _BreaksTheItemTable(real, db_file)  # type: ignore[assignment,return-value]
+            report = await app.pipeline.run_cycle(all_feeds=True)
+            (feed,) = rows(app, FeedRow)
+    (polled,) = report.feeds
+    assert polled.status == "error" and polled.error_kind == "store"
+    assert feed.consecutive_failures == 1
+    assert feed.last_error_kind == "store" and "item" in (feed.last_error or "")
+    assert feed.lease_owner is None and feed.lease_expires is None
+    assert feed.next_poll_at is not None and feed.next_poll_at > clock()

@@ -1,0 +1,64 @@
+"""`tracker poll --once` as cron runs it: a server's Retry-After is honoured across runs
+unless --force, and `tracker feeds` tells the operator about waits and permanent moves."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.support.feedserver import FeedServer, Item, Response, rss
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _tracker(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONPATH": str(REPO), "COLUMNS": "400"}
+    env.pop("TRACKER_DATABASE_URL", None)
+    return subprocess.run([sys.executable, "-m", "tracker", *args], cwd=cwd,
+                          capture_output=True, text=True, timeout=120, env=env)
+
+
+def _config(tmp_path: Path, feeds: dict[str, str]) -> Path:
+    entries = "".join(f'\n[[feeds]]\nurl = "{url}"\nname = "{name}"\n'
+                      for name, url in feeds.items())
+    path = tmp_path / "tracker.toml"
+    path.write_text(f"""
+[database]
+url = "sqlite:///{tmp_path / 'tracker.db'}"
+[classifier]
+taxonomy = "{REPO / 'config' / 'taxonomy.toml'}"
+entities = "{REPO / 'config' / 'entities.toml'}"
+{entries}
+""", encoding="utf-8")
+    return path
+
+
+def test_retry_after_survives_between_runs_unless_forced(tmp_path: Path) -> None:
+    """A 429's Retry-After keeps the next `poll --once` away; --force polls it anyway."""
+    feed = rss([Item("خبر عن الرقائق", link="/n/1", guid="n1")])
+    with FeedServer() as srv:
+        srv.script("/busy.xml", [Response(status=429, headers={"Retry-After": "3600"}),
+                                 Response(body=feed)])
+        srv.add("/calm.xml", feed)
+        srv.add("/new.xml", feed)
+        srv.add_redirect("/old.xml", "/new.xml", status=308)
+        cfg = _config(tmp_path, {"busy": srv.url("/busy.xml"), "calm": srv.url("/calm.xml"),
+                                 "moved": srv.url("/old.xml")})
+        first = _tracker("poll", "--once", "--config", str(cfg), cwd=tmp_path)
+        assert first.returncode == 0, first.stderr
+        assert "throttled" in first.stderr and "0 feeds failed" in first.stderr
+        second = _tracker("poll", "--once", "--config", str(cfg), cwd=tmp_path)
+        assert second.returncode == 0, second.stderr
+        assert "server asked to wait until" in second.stderr
+        assert len(srv.requests_for("/busy.xml")) == 1  # the wait was honoured
+        assert len(srv.requests_for("/calm.xml")) == 2  # every other feed is still polled
+        listing = _tracker("feeds", "--config", str(cfg), cwd=tmp_path)
+        assert listing.returncode == 0, listing.stderr
+        assert "waiting until" in listing.stdout
+        assert f"→ {srv.url('/new.xml')} (moved permanently)" in listing.stdout
+        assert len(srv.requests_for("/old.xml")) == 1  # the move was adopted
+        forced = _tracker("poll", "--once", "--force", "--config", str(cfg), cwd=tmp_path)
+        assert forced.returncode == 0, forced.stderr
+        assert len(srv.requests_for("/busy.xml")) == 2
