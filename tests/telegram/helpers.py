@@ -105,6 +105,7 @@ async def drain_all(store: Store, notifier: TelegramNotifier, clock: Clock, *,
         total.sent += report.sent
         total.retried += report.retried
         total.failed += report.failed
+        total.unconfirmed += report.unconfirmed
         if not any(k.endswith("/pending") for k in outbox_states(store)):
             return total
         clock.now += step

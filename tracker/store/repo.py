@@ -97,6 +97,7 @@ class OutboxMessage:
     sources: tuple[SourceView, ...]
     message_id: str | None
     payload: str | None = None  # the text of a notice (kind "notice")
+    wait: float = 0.0  # seconds after the claim before it may go (its chat's slot)
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ bounds those by its concurrency.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -28,6 +28,7 @@ from sqlalchemy import bindparam, delete, func, or_, update
 from sqlmodel import col, select
 
 from tracker.model import SourceView, TimelineEvent
+from tracker.store import gates
 from tracker.store.repo import OutboxMessage, Store, Tx, _event_view
 from tracker.store.tables import EventRow, EventSourceRow, OutboxRow, SubscriberRow, WatchRuleRow
 
@@ -52,6 +53,7 @@ class Sent:
     outbox_id: int
     message_id: str | None
     source_count: int = 0
+    note: str | None = None  # e.g. "delivered-unconfirmed: …" (kept in last_error)
 
 
 @dataclass(frozen=True)
@@ -62,6 +64,7 @@ class Retry:
     error: str
     next_attempt_at: datetime
     give_up: bool = False
+    flood: str | None = None  # a flood wait until next_attempt_at: the chat id, or "*" (all)
 
 
 # --- subscribers ---------------------------------------------------------------------------
@@ -323,24 +326,65 @@ def parse_digest_window(watchlist: str | None) -> tuple[str, datetime, datetime]
     return key.split(":")[1], datetime.fromisoformat(since), datetime.fromisoformat(until)
 
 
-def claim_outbox(store: Store, owner: str, now: datetime, lease: timedelta,
-                 limit: int) -> list[OutboxMessage]:
-    """Lease due pending rows, oldest first — like ``Store.claim_outbox`` in a few queries.
+def claim_outbox(store: Store, owner: str, now: datetime, lease: timedelta, limit: int, *,
+                 interval_of: Callable[[str], float] | None = None,
+                 horizon: timedelta = timedelta(seconds=10)) -> list[OutboxMessage]:
+    """Lease due pending rows, oldest first, each with the wait its chat's gate imposes.
 
-    Events and their sources are loaded once per event, not once per row, so a fan-out of
-    one event to thousands of chats costs three queries per batch.
+    ``interval_of(chat_id)`` is the spacing Telegram wants for that chat (seconds; None: no
+    spacing); flood waits are always honoured. The order of decisions is in
+    :mod:`tracker.store.gates`. Events and their sources are loaded once per event, not once
+    per row, so a fan-out of one event to thousands of chats costs a few queries per batch.
     """
+    postgres = store.engine.dialect.name == "postgresql"
     with store.tx() as tx:
-        q = (select(OutboxRow)
-             .where(OutboxRow.state == "pending", OutboxRow.next_attempt_at <= now,
-                    or_(col(OutboxRow.lease_expires).is_(None),
-                        col(OutboxRow.lease_expires) < now))
-             .order_by(col(OutboxRow.id)).limit(limit))
-        if store.engine.dialect.name == "postgresql":
-            q = q.with_for_update(skip_locked=True)
-        rows = tx.session.exec(q).all()
-        if not rows:
+        bot_flood = gates.lock_bot_gate(tx)
+        if bot_flood is not None and bot_flood > now:
             return []
+        chosen: list[tuple[OutboxRow, float]] = []
+        running: dict[str, datetime] = {}
+        known: dict[str, tuple[datetime, datetime | None]] = {}
+        for _ in range(5):  # rows put off move out of the way: look once more behind them
+            want = limit - len(chosen)
+            q = (select(OutboxRow)
+                 .where(OutboxRow.state == "pending", OutboxRow.next_attempt_at <= now,
+                        or_(col(OutboxRow.lease_expires).is_(None),
+                            col(OutboxRow.lease_expires) < now))
+                 .order_by(col(OutboxRow.id)).limit(want))
+            if postgres:
+                q = q.with_for_update(skip_locked=True)
+            rows = tx.session.exec(q).all()
+            if not rows:
+                break
+            pace = {c: (interval_of(c) if interval_of else 0.0)
+                    for c in {r.chat_id for r in rows} - known.keys()}
+            known.update(gates.reserve(tx, [c for c, p in pace.items() if p > 0]))
+            known.update(gates.gates_of(tx, [c for c, p in pace.items() if p <= 0]))
+            for c in pace:
+                known.setdefault(c, (now, None))
+            put_off: list[dict[str, Any]] = []
+            for r in rows:
+                gate_next, flood = known[r.chat_id]
+                slot = gates.slot_for(now, running.get(r.chat_id, gate_next), flood, None)
+                if slot - now > horizon:
+                    put_off.append({"b_id": r.id, "b_next": slot})
+                    continue
+                chosen.append((r, (slot - now).total_seconds()))
+                step = interval_of(r.chat_id) if interval_of else 0.0
+                if step > 0:
+                    running[r.chat_id] = slot + timedelta(seconds=step)
+            if put_off:
+                table: Any = OutboxRow.__table__  # type: ignore[attr-defined]
+                tx.session.connection().execute(
+                    table.update().where(table.c.id == bindparam("b_id"))
+                    .values(next_attempt_at=bindparam("b_next")), put_off)
+            if len(rows) < want or len(chosen) >= limit:
+                break
+        gates.save_next(tx, running)
+        if not chosen:
+            return []
+        rows = [r for r, _ in chosen]
+        waits = {r.id: w for r, w in chosen}
         ids = [r.id for r in rows]
         tx.session.execute(update(OutboxRow).where(col(OutboxRow.id).in_(ids))
                            .values(lease_owner=owner, lease_expires=now + lease),
@@ -365,7 +409,7 @@ def claim_outbox(store: Store, owner: str, now: datetime, lease: timedelta,
                 id=r.id, chat_id=r.chat_id, kind=r.kind, watchlist=r.watchlist,
                 attempts=r.attempts, event=events.get(ev_id) if ev_id is not None else None,
                 sources=tuple(sources.get(ev_id, ())) if ev_id is not None else (),
-                message_id=r.message_id, payload=r.payload))
+                message_id=r.message_id, payload=r.payload, wait=waits[r.id]))
         return out
 
 
@@ -382,9 +426,9 @@ def record_outcomes(store: Store, now: datetime, sent: Sequence[Sent],
                 table.update().where(table.c.id == bindparam("b_id")).values(
                     state="sent", sent_at=now, message_id=bindparam("b_mid"),
                     sent_source_count=bindparam("b_count"), attempts=table.c.attempts + 1,
-                    lease_owner=None, lease_expires=None, last_error=None),
-                [{"b_id": s.outbox_id, "b_mid": s.message_id, "b_count": s.source_count}
-                 for s in sent])
+                    lease_owner=None, lease_expires=None, last_error=bindparam("b_note")),
+                [{"b_id": s.outbox_id, "b_mid": s.message_id, "b_count": s.source_count,
+                  "b_note": s.note[:2000] if s.note else None} for s in sent])
             ids = [s.outbox_id for s in sent]
             for start in range(0, len(ids), 500):
                 chunk = ids[start:start + 500]
@@ -403,6 +447,11 @@ def record_outcomes(store: Store, now: datetime, sent: Sequence[Sent],
                     lease_owner=None, lease_expires=None),
                 [{"b_id": r.outbox_id, "b_state": "failed" if r.give_up else "pending",
                   "b_next": r.next_attempt_at, "b_error": r.error[:2000]} for r in retries])
+            floods: dict[str, datetime] = {}
+            for r in retries:
+                if r.flood is not None:
+                    floods[r.flood] = max(r.next_attempt_at, floods.get(r.flood, now))
+            gates.record_floods(tx, floods)
 
 
 def _rearm_stale(tx: Tx, sent_ids: Sequence[int], now: datetime) -> None:

@@ -175,6 +175,21 @@ class OutboxRow(SQLModel, table=True):
     sent_at: datetime | None = Field(default=None, sa_column=_utc())
 
 
+class ChatGateRow(SQLModel, table=True):
+    """When a chat may get its next message, shared by every process of a cluster.
+
+    ``next_at`` is the end of the last slot handed out (per-chat spacing); ``flood_until``
+    the end of a flood wait Telegram asked for (429 ``retry_after``). The row ``"*"`` is the
+    bot as a whole: a global flood wait holds every chat.
+    """
+
+    __tablename__ = "chat_gate"
+
+    chat_id: str = Field(primary_key=True)
+    next_at: datetime = Field(sa_column=_utc(nullable=False))
+    flood_until: datetime | None = Field(default=None, sa_column=_utc())
+
+
 class EventEntityRow(SQLModel, table=True):
     """Which entities an event involves; indexed for timeline queries by entity."""
 

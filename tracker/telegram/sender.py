@@ -7,12 +7,18 @@ Order of decisions for one message:
    the evidence button on the last part; ``update`` edits the alert's message(s) in place
    with the current sources; ``digest`` renders the chat's digest for its period;
    ``notice`` (operator notices, broadcasts) sends its payload as plain text;
-2. limits: a chat gets at most one message per ``per_chat_interval`` (our own spacing);
+2. limits: a chat gets at most one message per ``per_chat_interval`` (a group one per
+   ``group_interval``): :meth:`TelegramNotifier.chat_interval` tells the outbox claim, which
+   hands out slots from the database so the spacing holds across processes, and the sender
+   keeps it between the parts of one message;
    the overall rate and the per-group rate are PTB's ``AIORateLimiter``, configured with
    ``max_retries=0`` so a ``RetryAfter`` reaches us and the outbox — not a sleeping task —
    decides when to try again;
 3. the answer, mapped onto the outbox outcomes:
-   ``RetryAfter`` → :class:`RetryLater` (after Telegram's delay);
+   ``RetryAfter`` → :class:`RetryLater` with ``flood="chat"``: nothing goes to that chat
+   (across the cluster) until Telegram's delay has passed;
+   a success whose body is not a readable answer (not JSON, no ``result``, not a Message)
+   → :class:`Unconfirmed`: recorded as delivered-unconfirmed, never sent again;
    ``Forbidden`` (blocked, kicked) and ``BadRequest: chat not found`` → the chat is
    deactivated and :class:`Undeliverable`;
    ``BadRequest: message is not modified`` on an edit → delivered;
@@ -26,6 +32,7 @@ import asyncio
 import html
 import importlib.util
 import logging
+import os
 import socket
 import sys
 import time
@@ -43,7 +50,7 @@ from telegram.ext import AIORateLimiter, ExtBot
 from telegram.request import BaseRequest, HTTPXRequest
 from telegram.warnings import PTBDeprecationWarning
 
-from tracker.alerts.outbox import Rejected, RetryLater, Undeliverable
+from tracker.alerts.outbox import Rejected, RetryLater, Unconfirmed, Undeliverable
 from tracker.alerts.render import Labels, SafeLabels, alert_html
 from tracker.errors import DeliveryError
 from tracker.model import Watchlist
@@ -86,9 +93,18 @@ def _skip_sniffio_lookups() -> None:
         sys.modules["sniffio"] = None  # type: ignore[assignment]
 
 
+def use_timedelta_durations() -> None:
+    """PTB 22 builds every ``RetryAfter`` by reading its own deprecated int-valued
+    ``retry_after``, which warns (and, where warnings are errors, turns a flood wait into
+    an unrelated exception). Opting in to the timedelta form, as PTB suggests, avoids it;
+    :func:`retry_seconds` reads either form."""
+    os.environ.setdefault("PTB_TIMEDELTA", "true")
+
+
 def make_bot(token: str, settings: SenderSettings) -> ExtBot[Any]:
     """A PTB bot with the rate limiter and a connection pool sized for concurrent sends."""
     _skip_sniffio_lookups()
+    use_timedelta_durations()
     httpx_request = HTTPXRequest(
         connection_pool_size=settings.connection_pool, read_timeout=settings.timeout,
         write_timeout=settings.timeout, connect_timeout=settings.timeout,
@@ -121,8 +137,17 @@ def build_notifier(config_values: Mapping[tuple[str, str], Any], store: Store, l
     channels = {chat: (wl.events, wl.entities) for wl in watchlists for chat in wl.chats
                 if chat != "console"}
     return TelegramNotifier(make_bot(token, settings), store, labels,
-                            per_chat_interval=settings.per_chat_interval, channels=channels,
+                            per_chat_interval=settings.per_chat_interval,
+                            group_interval=60.0 / max(settings.group_per_minute, 0.001),
+                            channels=channels,
                             timezone=str(config_values.get(("scheduler", "timezone"), "UTC")))
+
+
+def _message(answer: object) -> Message:
+    """The Message a send returned, or :class:`Unconfirmed` (a success we cannot read)."""
+    if not isinstance(answer, Message) or not isinstance(answer.message_id, int):
+        raise Unconfirmed(f"a success answer that is not a Message ({type(answer).__name__})")
+    return answer
 
 
 def evidence_markup(event_id: int, lang: str) -> InlineKeyboardMarkup:
@@ -142,7 +167,8 @@ class TelegramNotifier:
     """A :class:`~tracker.alerts.outbox.Notifier` (with ``prepare``) over a PTB bot."""
 
     def __init__(self, bot: ExtBot[Any], store: Store, labels: Labels, *,
-                 per_chat_interval: float = 1.0, default_lang: str = "ar",
+                 per_chat_interval: float = 1.0, group_interval: float = 0.0,
+                 default_lang: str = "ar",
                  channels: Mapping[str, tuple[frozenset[str], frozenset[str]]] | None = None,
                  timezone: str = "UTC") -> None:
         self.bot = bot
@@ -151,6 +177,7 @@ class TelegramNotifier:
         self.store = store
         self.labels: Labels = SafeLabels(labels)
         self.per_chat_interval = per_chat_interval
+        self.group_interval = group_interval
         self.default_lang = default_lang
         self._langs: dict[str, str] = {}
         self._next_slot: dict[str, float] = {}
@@ -179,6 +206,13 @@ class TelegramNotifier:
         if message.kind == "notice":
             return await self._notice(message)
         raise Rejected(f"unknown outbox kind {message.kind!r}")
+
+    def chat_interval(self, chat_id: str) -> float:
+        """Seconds Telegram wants between two messages to ``chat_id`` (groups and channels
+        have negative ids or ``@names``)."""
+        if chat_id.startswith(("-", "@")):
+            return max(self.group_interval, self.per_chat_interval)
+        return self.per_chat_interval
 
     async def start(self) -> None:
         """Open the bot's connections and check the token (getMe)."""
@@ -270,7 +304,7 @@ class TelegramNotifier:
         await self._space(chat_id)
         sent = await self._call(chat_id, lambda: self.bot.send_document(
             chat_id=chat_id, document=data, filename=f"tracker-{week}.html"))
-        return str(sent.message_id)
+        return str(_message(sent).message_id)
 
     async def _notice(self, message: OutboxMessage) -> str | None:
         """An operator notice or broadcast: plain text, shown as is."""
@@ -286,9 +320,10 @@ class TelegramNotifier:
     async def _send(self, chat_id: str, text: str,
                     markup: InlineKeyboardMarkup | None) -> Message:
         await self._space(chat_id)
-        return await self._call(chat_id, lambda: self.bot.send_message(
+        sent = await self._call(chat_id, lambda: self.bot.send_message(
             chat_id=chat_id, text=text, parse_mode=ParseMode.HTML, reply_markup=markup,
             link_preview_options=NO_PREVIEW))
+        return _message(sent)
 
     async def _edit(self, chat_id: str, message_id: int, text: str,
                     markup: InlineKeyboardMarkup | None) -> None:
@@ -320,7 +355,7 @@ class TelegramNotifier:
         try:
             return await send()
         except RetryAfter as exc:
-            raise RetryLater(f"flood control: {exc}", retry_seconds(exc)) from exc
+            raise RetryLater(f"flood control: {exc}", retry_seconds(exc), flood="chat") from exc
         except Forbidden as exc:
             await self._deactivate(chat_id, str(exc))
             raise Undeliverable(f"forbidden: {exc}") from exc
@@ -330,7 +365,13 @@ class TelegramNotifier:
                 raise Undeliverable(f"bad request: {exc}") from exc
             raise Rejected(f"bad request: {exc}") from exc
         except TelegramError as exc:  # TimedOut, NetworkError (5xx, transport), others
+            if type(exc) is TelegramError and "invalid server response" in str(exc).lower():
+                raise Unconfirmed("a success answer that is not JSON") from exc  # a 2xx
             raise DeliveryError(f"{type(exc).__name__}: {exc}") from exc
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            # PTB read a 2xx answer without a ``result`` or whose result is no Message
+            raise Unconfirmed(f"a success answer that is not a Message "
+                              f"({type(exc).__name__})") from exc
 
     async def _deactivate(self, chat_id: str, reason: str) -> None:
         failed = await asyncio.to_thread(deactivate, self.store, chat_id, reason)
