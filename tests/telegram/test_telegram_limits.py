@@ -137,7 +137,7 @@ def cluster_stores(database_url: str) -> Iterator[list[Store]]:
     stores = [next(g) for g in gens]
     yield stores
     for g in gens:
-        g.close()
+        next(g, None)  # runs the disposal after the yield
 
 
 async def test_per_chat_spacing_holds_across_three_senders_on_one_database(

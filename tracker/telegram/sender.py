@@ -168,7 +168,7 @@ class TelegramNotifier:
 
     def __init__(self, bot: ExtBot[Any], store: Store, labels: Labels, *,
                  per_chat_interval: float = 1.0, group_interval: float = 0.0,
-                 default_lang: str = "ar",
+                 spacing_margin: float = 0.2, default_lang: str = "ar",
                  channels: Mapping[str, tuple[frozenset[str], frozenset[str]]] | None = None,
                  timezone: str = "UTC") -> None:
         self.bot = bot
@@ -178,6 +178,7 @@ class TelegramNotifier:
         self.labels: Labels = SafeLabels(labels)
         self.per_chat_interval = per_chat_interval
         self.group_interval = group_interval
+        self.spacing_margin = spacing_margin
         self.default_lang = default_lang
         self._langs: dict[str, str] = {}
         self._next_slot: dict[str, float] = {}
@@ -208,11 +209,14 @@ class TelegramNotifier:
         raise Rejected(f"unknown outbox kind {message.kind!r}")
 
     def chat_interval(self, chat_id: str) -> float:
-        """Seconds Telegram wants between two messages to ``chat_id`` (groups and channels
-        have negative ids or ``@names``)."""
+        """Seconds between two slots for ``chat_id`` in the outbox claim: Telegram's spacing
+        (groups and channels, with negative ids or ``@names``, get the group one) plus
+        ``spacing_margin``, which absorbs the jitter between a slot and the moment the
+        request reaches Telegram (connection set-up, a busy event loop)."""
+        step = self.per_chat_interval
         if chat_id.startswith(("-", "@")):
-            return max(self.group_interval, self.per_chat_interval)
-        return self.per_chat_interval
+            step = max(self.group_interval, step)
+        return step + self.spacing_margin if step > 0 else 0.0
 
     async def start(self) -> None:
         """Open the bot's connections and check the token (getMe)."""
