@@ -49,9 +49,12 @@ def _utc_now() -> datetime:
 
 
 def _setup_logging(config: Config) -> None:
+    from tracker.app import telegram_token
     from tracker.logs import setup_logging
 
-    setup_logging(config.get("logging", "level"), config.get("logging", "format"))
+    token = telegram_token(config)
+    setup_logging(config.get("logging", "level"), config.get("logging", "format"),
+                  secrets=[token] if token else [])
 
 
 @app.command("check-config")
@@ -218,7 +221,7 @@ def poll(
 
 
 async def _poll_once(cfg: Config) -> None:
-    from tracker.alerts.outbox import drain
+    from tracker.alerts.outbox import DrainReport, drain
     from tracker.app import open_app
 
     err = _err()
@@ -232,7 +235,11 @@ async def _poll_once(cfg: Config) -> None:
                 progress.update(task, advance=1, description=r.name[:40])
 
             report = await app.pipeline.run_cycle(all_feeds=True, on_feed_done=done)
-        sent = await drain(app.store, app.notifier, _utc_now, app.owner)
+        if app.can_send():
+            sent = await drain(app.store, app.notifier, _utc_now, app.owner)
+        else:
+            sent = DrainReport()
+            err.print("Telegram is unavailable: the alerts wait in the outbox")
     table = Table(title="poll cycle")
     for col in ("feed", "status", "new items", "dupes", "events", "alerts", "error"):
         table.add_column(col)

@@ -242,6 +242,7 @@ class BotApiServer:
         self.token_rejected = False
         self.record_calls = True
         self.commands: list[dict[str, Any]] = []
+        self.descriptions: dict[tuple[str, str], str] = {}
         self._message_ids = itertools.count(1)
         self._update_ids = itertools.count(1)
         self._updates: list[dict[str, Any]] = []
@@ -604,6 +605,18 @@ class BotApiServer:
         return True
 
     def _m_deleteMyCommands(self, params: dict[str, Any]) -> Any:
+        return True
+
+    def _m_setMyDescription(self, params: dict[str, Any]) -> Any:
+        with self.lock:
+            self.descriptions[("description", params.get("language_code") or "")] = \
+                str(params.get("description", ""))
+        return True
+
+    def _m_setMyShortDescription(self, params: dict[str, Any]) -> Any:
+        with self.lock:
+            self.descriptions[("short", params.get("language_code") or "")] = \
+                str(params.get("short_description", ""))
         return True
 
     def _m_answerCallbackQuery(self, params: dict[str, Any]) -> Any:

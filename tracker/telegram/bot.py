@@ -16,12 +16,15 @@ instead. The daemon owns the loop, so the application is started and stopped exp
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+import logging
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from telegram import BotCommand, Update
+from telegram.error import TelegramError
 from telegram.ext import (
     AIORateLimiter,
     Application,
@@ -33,6 +36,9 @@ from telegram.ext import (
 from tracker.alerts.render import Labels
 from tracker.store.repo import Store
 from tracker.telegram.handlers import Handlers
+from tracker.telegram.texts import say
+
+log = logging.getLogger(__name__)
 
 AnyApplication = Application[Any, Any, Any, Any, Any, Any]
 
@@ -125,10 +131,31 @@ def label_choices(labels: Labels, ids: Iterable[str], kind: str) -> list[tuple[s
 
 
 async def _set_commands(app: AnyApplication) -> None:
-    """The command menu, in Arabic by default and in English for English clients."""
-    await app.bot.set_my_commands([BotCommand(c, ar) for c, (ar, _) in COMMANDS.items()])
-    await app.bot.set_my_commands([BotCommand(c, en) for c, (_, en) in COMMANDS.items()],
-                                  language_code="en")
+    """The command menu and the "what can this bot do?" texts, in Arabic by default and in
+    English for English clients. They are cosmetic: a failure is logged once (one line) and
+    the bot starts anyway."""
+    bot = app.bot
+    calls: list[tuple[str, Callable[[], Awaitable[object]]]] = []
+    for lang, code in (("ar", None), ("en", "en")):
+        pick = 0 if lang == "ar" else 1
+        commands = [BotCommand(c, texts[pick]) for c, texts in COMMANDS.items()]
+        calls += [
+            ("setMyCommands", partial(bot.set_my_commands, commands, language_code=code)),
+            ("setMyDescription", partial(bot.set_my_description,
+                                         say("bot_description", lang), language_code=code)),
+            ("setMyShortDescription", partial(bot.set_my_short_description,
+                                              say("bot_short_description", lang),
+                                              language_code=code)),
+        ]
+    failed: list[str] = []
+    for method, call in calls:
+        try:
+            await call()
+        except TelegramError as exc:
+            failed.append(f"{method}: {type(exc).__name__}: {exc}"[:200])
+    if failed:
+        log.warning("telegram_menu_failed", extra={"failed": "; ".join(failed),
+                                                   "effect": "the bot runs without them"})
 
 
 async def start_bot(app: AnyApplication) -> None:

@@ -40,12 +40,19 @@ import warnings
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 from zoneinfo import ZoneInfo
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions, Message
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
+from telegram.error import (
+    BadRequest,
+    Forbidden,
+    InvalidToken,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+)
 from telegram.ext import AIORateLimiter, ExtBot
 from telegram.request import BaseRequest, HTTPXRequest
 from telegram.warnings import PTBDeprecationWarning
@@ -63,6 +70,7 @@ from tracker.store.subscribers import (
     parse_digest_window,
 )
 from tracker.telegram.digest import build_digest
+from tracker.telegram.link import TelegramLink
 from tracker.telegram.split import split_html
 from tracker.telegram.texts import say
 from tracker.telegram.transport import LeanRequest
@@ -183,6 +191,8 @@ class TelegramNotifier:
         self._langs: dict[str, str] = {}
         self._next_slot: dict[str, float] = {}
         self._rendered: dict[tuple[int, int, str, str], list[str]] = {}
+        self.link: TelegramLink | None = None  # told of transport and token trouble
+        self._opened = False
 
     # --- drain hooks ----------------------------------------------------------------------
     async def prepare(self, messages: Sequence[OutboxMessage]) -> None:
@@ -219,11 +229,22 @@ class TelegramNotifier:
         return step + self.spacing_margin if step > 0 else 0.0
 
     async def start(self) -> None:
-        """Open the bot's connections and check the token (getMe)."""
-        await self.bot.initialize()
+        """Open the bot's connections and check the token (getMe); raises when it fails."""
+        await self.probe()
+
+    async def probe(self) -> None:
+        """One ``getMe``: opens the connections first if they are not open yet."""
+        if not self._opened:
+            await self.bot.initialize()
+            self._opened = True
+        else:
+            await self.bot.get_me()
 
     async def close(self) -> None:
-        await self.bot.shutdown()
+        if self._opened:
+            await self.bot.shutdown()
+        else:  # getMe never succeeded: PTB would skip closing the connections
+            await self.bot.request.shutdown()
 
     def forget_chat(self, chat_id: str) -> None:
         """Drop cached settings of a chat (its language changed, it left)."""
@@ -357,25 +378,45 @@ class TelegramNotifier:
 
     async def _call(self, chat_id: str, send: Callable[[], Awaitable[T]]) -> T:
         try:
-            return await send()
-        except RetryAfter as exc:
-            raise RetryLater(f"flood control: {exc}", retry_seconds(exc), flood="chat") from exc
-        except Forbidden as exc:
-            await self._deactivate(chat_id, str(exc))
-            raise Undeliverable(f"forbidden: {exc}") from exc
-        except BadRequest as exc:
-            if "chat not found" in str(exc).lower():
-                await self._deactivate(chat_id, str(exc))
-                raise Undeliverable(f"bad request: {exc}") from exc
-            raise Rejected(f"bad request: {exc}") from exc
-        except TelegramError as exc:  # TimedOut, NetworkError (5xx, transport), others
-            if type(exc) is TelegramError and "invalid server response" in str(exc).lower():
-                raise Unconfirmed("a success answer that is not JSON") from exc  # a 2xx
-            raise DeliveryError(f"{type(exc).__name__}: {exc}") from exc
+            answer = await send()
+        except TelegramError as exc:
+            self._observe(exc)
+            await self._refused(chat_id, exc)
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             # PTB read a 2xx answer without a ``result`` or whose result is no Message
             raise Unconfirmed(f"a success answer that is not a Message "
                               f"({type(exc).__name__})") from exc
+        self._observe(None)
+        return answer
+
+    def _observe(self, exc: TelegramError | None) -> None:
+        """Tell the link whether Telegram answered (any real answer) or could not be reached
+        (transport failures, timeouts, 5xx) or refused the token."""
+        if self.link is None:
+            return
+        if isinstance(exc, InvalidToken) or (
+                isinstance(exc, NetworkError) and not isinstance(exc, BadRequest)):
+            self.link.trouble(exc)
+        else:
+            self.link.fine()
+
+    async def _refused(self, chat_id: str, exc: TelegramError) -> NoReturn:
+        """Map a failed call onto an outbox outcome (see the module docstring)."""
+        if isinstance(exc, RetryAfter):
+            raise RetryLater(f"flood control: {exc}", retry_seconds(exc), flood="chat") from exc
+        if isinstance(exc, Forbidden):
+            await self._deactivate(chat_id, str(exc))
+            raise Undeliverable(f"forbidden: {exc}") from exc
+        if isinstance(exc, BadRequest):
+            if "chat not found" in str(exc).lower():
+                await self._deactivate(chat_id, str(exc))
+                raise Undeliverable(f"bad request: {exc}") from exc
+            raise Rejected(f"bad request: {exc}") from exc
+        if isinstance(exc, InvalidToken):
+            raise DeliveryError("the Bot API refused the token") from exc
+        if type(exc) is TelegramError and "invalid server response" in str(exc).lower():
+            raise Unconfirmed("a success answer that is not JSON") from exc  # it was a 2xx
+        raise DeliveryError(f"{type(exc).__name__}: {exc}") from exc  # TimedOut, 5xx, transport
 
     async def _deactivate(self, chat_id: str, reason: str) -> None:
         failed = await asyncio.to_thread(deactivate, self.store, chat_id, reason)

@@ -9,6 +9,20 @@ from __future__ import annotations
 LANGS = ("ar", "en")
 
 _TEXTS: dict[str, dict[str, str]] = {
+    "bot_description": {
+        "ar": "يتابع هذا البوت أخبار سباق رقائق الذكاء الاصطناعي بين الولايات المتحدة والصين "
+              "في المواقع العربية: تصاريح التصدير وقيوده، توجيهات الشراء، إطلاق الرقائق "
+              "والإنتاج الضخم. اختر الشركات وأنواع الأحداث التي تهمك، وتصلك التنبيهات فوراً "
+              "أو في ملخص يومي أو أسبوعي.",
+        "en": "This bot follows the US–China AI-chip race in Arabic tech news: export permits "
+              "and bans, purchase guidance, chip launches, mass production. Pick the "
+              "companies and event types you care about and get alerts at once, or a daily "
+              "or weekly digest.",
+    },
+    "bot_short_description": {
+        "ar": "تنبيهات سباق رقائق الذكاء الاصطناعي من الأخبار العربية",
+        "en": "AI-chip race alerts from Arabic tech news",
+    },
     "welcome": {
         "ar": "أهلاً بك في متتبّع سباق رقائق الذكاء الاصطناعي 👋\n"
               "اختر ما تريد متابعته بالأمر /watch، وسنرسل لك التنبيهات فور وقوع الأحداث.\n"
