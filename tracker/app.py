@@ -25,6 +25,7 @@ from tracker.demo import ReplayTransport
 from tracker.feeds.fetch import Fetcher, FetchSettings, build_client
 from tracker.ops.feedhealth import HealthPolicy
 from tracker.pipeline import Pipeline, PipelineSettings
+from tracker.store.botport import StoreForBot
 from tracker.store.db import make_engine, upgrade
 from tracker.store.repo import Store
 from tracker.telegram.bot import BotSettings
@@ -146,7 +147,7 @@ async def open_app(
     notifier: Notifier
     link: TelegramLink | None = None
     if token:
-        telegram = build_notifier(config.values, store, classifier, token=token,
+        telegram = build_notifier(config.values, StoreForBot(store), classifier, token=token,
                                   settings=sender_settings(config),
                                   watchlists=config.watchlists)
         link = TelegramLink(telegram.probe, name="telegram",

@@ -34,6 +34,7 @@ from tracker.ops.instrument import MeteredNotifier, observe_cycle, observe_drain
 from tracker.ops.metrics import Metrics
 from tracker.ops.probes import sql_ping
 from tracker.ops.runtime import Operations, OpsSettings
+from tracker.store.botport import StoreForBot
 from tracker.store.db import Leadership
 from tracker.telegram.bot import (
     AnyApplication,
@@ -125,7 +126,7 @@ class Daemon:
 
     async def digest(self, period: str) -> None:
         """Queue and send the daily or weekly digests (at most one per chat and period)."""
-        from tracker.telegram.digest import send_digests
+        from tracker.alerts.digests import send_digests
 
         now = utc_now()
         if period == "weekly":  # the config watchlists' channels get the weekly digest too
@@ -206,7 +207,8 @@ class BotRunner:
             return
         labels = self.app.classifier
         bot = build_application(
-            self.config.values, self.app.store, labels, utc_now, token=self.app.telegram_token,
+            self.config.values, StoreForBot(self.app.store), labels, utc_now,
+            token=self.app.telegram_token,
             entity_ids_with_labels=label_choices(labels, labels.entity_kinds(), "entity"),
             event_types_with_labels=label_choices(labels, labels.event_types(), "event"),
             settings=bot_settings(self.config))

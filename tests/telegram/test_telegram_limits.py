@@ -19,6 +19,7 @@ from tests.conftest import Clock, migrated_store
 from tests.support.botapi import BotApiServer
 from tests.telegram.helpers import TOKEN, FakeLabels, drain_all, enqueue, make_event, settings_for
 from tracker.alerts.outbox import DrainReport, FloodHolds, drain
+from tracker.store.botport import StoreForBot
 from tracker.store.repo import Store
 from tracker.store.subscribers import failed_messages, outbox_states
 from tracker.store.tables import OutboxRow
@@ -61,7 +62,7 @@ async def test_a_flood_wait_on_one_chat_holds_that_chat_while_others_keep_flowin
     api.flood(2, chat_id=1)
     bot = make_bot(TOKEN, settings_for(api))
     async with bot:
-        notifier = TelegramNotifier(bot, store, labels, per_chat_interval=0.25)
+        notifier = TelegramNotifier(bot, StoreForBot(store), labels, per_chat_interval=0.25)
         await drain_until_done(store, notifier)
     assert api.violations == []
     flood = api.floods[0]
@@ -85,7 +86,7 @@ async def test_a_bot_wide_flood_wait_holds_every_chat(
     api.flood(2)
     bot = make_bot(TOKEN, settings_for(api))
     async with bot:
-        notifier = TelegramNotifier(bot, store, labels, per_chat_interval=0.1)
+        notifier = TelegramNotifier(bot, StoreForBot(store), labels, per_chat_interval=0.1)
         await drain_until_done(store, notifier)
     assert api.violations == []
     began = api.floods[0].began
@@ -151,7 +152,7 @@ async def test_per_chat_spacing_holds_across_three_senders_on_one_database(
     for bot in bots:
         await bot.initialize()
     try:
-        notifiers = [TelegramNotifier(b, s, labels, per_chat_interval=interval)
+        notifiers = [TelegramNotifier(b, StoreForBot(s), labels, per_chat_interval=interval)
                      for b, s in zip(bots, cluster_stores, strict=True)]
         await asyncio.gather(*(drain_until_done(s, n, owner=f"p{i}")
                                for i, (s, n) in enumerate(zip(cluster_stores, notifiers,

@@ -44,6 +44,9 @@ from typing import Protocol
 from tracker.errors import DeliveryError
 from tracker.store.gates import flood_waits
 from tracker.store.repo import OutboxMessage, Store
+
+__all__ = ["BatchNotifier", "DrainReport", "FloodHolds", "Notifier", "OutboxMessage",
+           "PacedNotifier", "Rejected", "RetryLater", "Unconfirmed", "Undeliverable", "drain"]
 from tracker.store.subscribers import Retry, Sent, claim_outbox, record_outcomes
 
 log = logging.getLogger(__name__)

@@ -92,10 +92,15 @@ def alert_html(
     esc = html.escape
     # Isolate Latin runs before escaping: isolating escaped text would split "&amp;".
     iso = isolate_latin if lang == "ar" else str
-    entities = "، ".join(esc(iso(labels.entity_label(e.id, lang))) for e in event.entities)
+    entities = ("، " if lang == "ar" else ", ").join(
+        esc(iso(labels.entity_label(e.id, lang))) for e in event.entities)
+    headline = esc(isolate_latin(event.headline) if lang == "ar" else event.headline)
+    first = next((s.url for s in sources if s.url), None)
+    if first and len(headline) <= 1000:  # the headline opens its first source
+        headline = f'<a href="{esc(first, quote=True)}">{headline}</a>'
     lines = [
         f"<b>{esc(labels.labels(event.type, lang))}</b>",
-        esc(isolate_latin(event.headline) if lang == "ar" else event.headline),
+        headline,
         "",
         f"<b>{w['entities']}:</b> {entities}",
         f"<b>{w['date']}:</b> {esc(_date(event, lang))}",

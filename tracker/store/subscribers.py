@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, delete, func, or_, update
+from sqlalchemy import and_, bindparam, delete, func, or_, update
 from sqlmodel import col, select
 
 from tracker.model import SourceView, TimelineEvent
@@ -35,7 +35,12 @@ from tracker.store.tables import EventRow, EventSourceRow, OutboxRow, Subscriber
 
 @dataclass(frozen=True)
 class SubscriberView:
-    """A subscriber and its own watch rules."""
+    """A subscriber and its own watch rules.
+
+    Rules are stored one row each: kind ``entity`` (that entity, any event), ``event`` (that
+    event type, any entity) or ``pair`` (``"entity|event"``: both). Any rule that holds is
+    enough (see :func:`tracker.alerts.match.matched_rule`).
+    """
 
     chat_id: str
     lang: str
@@ -44,6 +49,30 @@ class SubscriberView:
     active: bool
     events: frozenset[str]
     entities: frozenset[str]
+    pairs: frozenset[tuple[str, str]] = frozenset()
+    quiet_low: bool = False
+
+    @property
+    def rules(self) -> frozenset[tuple[str | None, str | None]]:
+        """Every rule as ``(entity or None, event type or None)``."""
+        return frozenset({*((e, None) for e in self.entities),
+                          *((None, t) for t in self.events), *self.pairs})
+
+
+def rule_row(rule: tuple[str | None, str | None]) -> tuple[str, str]:
+    """The (kind, value) a rule is stored as."""
+    entity, event = rule
+    if entity and event:
+        return "pair", f"{entity}|{event}"
+    if entity:
+        return "entity", entity
+    if event:
+        return "event", event
+    raise ValueError("a watch rule names an entity, an event type, or both")
+
+
+def _pairs(values: Iterable[str]) -> frozenset[tuple[str, str]]:
+    return frozenset((e, t) for e, _, t in (v.partition("|") for v in values) if e and t)
 
 
 @dataclass(frozen=True)
@@ -79,7 +108,8 @@ def _view(tx: Tx, row: SubscriberRow) -> SubscriberView:
     return SubscriberView(
         chat_id=row.chat_id, lang=row.lang, mode=row.mode, muted_until=row.muted_until,
         active=row.active, events=frozenset(r.value for r in rules if r.kind == "event"),
-        entities=frozenset(r.value for r in rules if r.kind == "entity"))
+        entities=frozenset(r.value for r in rules if r.kind == "entity"),
+        pairs=_pairs(r.value for r in rules if r.kind == "pair"), quiet_low=row.quiet_low)
 
 
 def subscribe(store: Store, chat_id: str, lang: str, now: datetime) -> bool:
@@ -104,7 +134,7 @@ def get_subscriber(store: Store, chat_id: str) -> SubscriberView | None:
 
 def update_subscriber(store: Store, chat_id: str, *, lang: str | None = None,
                       mode: str | None = None, muted_until: datetime | None = None,
-                      unmute: bool = False) -> bool:
+                      unmute: bool = False, quiet_low: bool | None = None) -> bool:
     """Change settings of an existing subscriber; False when there is none."""
     with store.tx() as tx:
         row = _row(tx, chat_id)
@@ -116,12 +146,15 @@ def update_subscriber(store: Store, chat_id: str, *, lang: str | None = None,
             row.mode = mode
         if muted_until is not None or unmute:
             row.muted_until = muted_until
+        if quiet_low is not None:
+            row.quiet_low = quiet_low
         tx.session.add(row)
         return True
 
 
 def add_rule(store: Store, chat_id: str, kind: str, value: str) -> bool:
-    """Watch ``value`` (kind ``entity`` or ``event``); False when already watched or unknown."""
+    """Watch ``value`` (kind ``entity``, ``event`` or ``pair``, see :func:`rule_row`); False
+    when already watched or there is no such subscriber."""
     with store.tx() as tx:
         row = _row(tx, chat_id)
         if row is None:
@@ -252,6 +285,39 @@ def events_between(store: Store, since: datetime, until: datetime,
                               for e in sorted(entities))))
         q = q.order_by(col(EventRow.sort_date)).limit(limit)
         return [_event_view(r) for r in tx.session.exec(q).all()]
+
+
+def events_for_rules(store: Store, since: datetime, until: datetime,
+                     rules: frozenset[tuple[str | None, str | None]],
+                     limit: int = 200) -> list[TimelineEvent]:
+    """Events first seen in [since, until) that any of a subscriber's ``rules`` wants."""
+    if not rules:
+        return []
+    conditions = []
+    for entity, event in sorted(rules, key=lambda r: (r[0] or "", r[1] or "")):
+        parts = []
+        if entity:
+            parts.append(col(EventRow.entity_keys).contains(f" {entity} "))
+        if event:
+            parts.append(col(EventRow.type) == event)
+        conditions.append(and_(*parts))
+    with store.tx() as tx:
+        q = (select(EventRow)
+             .where(EventRow.first_seen >= since, EventRow.first_seen < until, or_(*conditions))
+             .order_by(col(EventRow.sort_date)).limit(limit))
+        return [_event_view(r) for r in tx.session.exec(q).all()]
+
+
+def quiet_chats(store: Store, chat_ids: Iterable[str]) -> set[str]:
+    """The chats among ``chat_ids`` that want rumoured and planned alerts without a sound."""
+    ids = sorted(set(chat_ids))
+    out: set[str] = set()
+    with store.tx() as tx:
+        for start in range(0, len(ids), 500):
+            out.update(tx.session.exec(select(SubscriberRow.chat_id).where(
+                col(SubscriberRow.chat_id).in_(ids[start:start + 500]),
+                SubscriberRow.quiet_low)).all())
+    return out
 
 
 # --- outbox ------------------------------------------------------------------------------

@@ -134,6 +134,7 @@ class SubscriberRow(SQLModel, table=True):
     muted_until: datetime | None = Field(default=None, sa_column=_utc())
     active: bool = True
     created_at: datetime = Field(sa_column=_utc(nullable=False))
+    quiet_low: bool = False  # rumoured / planned alerts without a notification sound
 
 
 class WatchRuleRow(SQLModel, table=True):
@@ -144,7 +145,7 @@ class WatchRuleRow(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     subscriber_id: int = Field(foreign_key="subscriber.id", index=True)
-    kind: str  # entity | event
+    kind: str  # entity | event | pair ("entity|event")
     value: str
 
 

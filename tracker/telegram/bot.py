@@ -6,7 +6,7 @@ for updates by default; with :attr:`BotSettings.webhook_url` set it listens for 
 instead. The daemon owns the loop, so the application is started and stopped explicitly::
 
     app = build_application(
-        config.values, store, engine, utc_now, token=token,
+        config.values, StoreForBot(store), engine, utc_now, token=token,
         entity_ids_with_labels=label_choices(engine, engine.entity_kinds(), "entity"),
         event_types_with_labels=label_choices(engine, engine.event_types(), "event"))
     await start_bot(app)          # initialise, start, begin polling (or the webhook)
@@ -31,11 +31,13 @@ from telegram.ext import (
     ApplicationBuilder,
     CallbackQueryHandler,
     CommandHandler,
+    MessageHandler,
+    filters,
 )
 
 from tracker.alerts.render import Labels
-from tracker.store.repo import Store
 from tracker.telegram.handlers import Handlers
+from tracker.telegram.ports import BotStore
 from tracker.telegram.texts import say
 
 log = logging.getLogger(__name__)
@@ -50,6 +52,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "list": ("ما تتابعه", "what you follow"),
     "mode": ("فوري أو ملخص يومي/أسبوعي", "instant, daily or weekly"),
     "mute": ("إيقاف مؤقت للتنبيهات", "pause alerts"),
+    "quiet": ("الشائعات والخطط بلا صوت", "rumoured and planned alerts silently"),
     "timeline": ("آخر الأحداث", "latest events"),
     "lang": ("لغة الواجهة", "interface language"),
     "stop": ("إلغاء الاشتراك وحذف البيانات", "unsubscribe and delete data"),
@@ -76,7 +79,7 @@ class BotSettings:
 
 def build_application(
     config_values: Mapping[tuple[str, str], Any],
-    store: Store,
+    store: BotStore,
     labels: Labels,
     now_fn: Callable[[], datetime],
     *,
@@ -94,7 +97,9 @@ def build_application(
     settings = settings or BotSettings()
     handlers = Handlers(store, labels, now_fn, entities=entity_ids_with_labels,
                         event_types=event_types_with_labels,
-                        admins=tuple(config_values.get(("telegram", "admins"), ())))
+                        admins=tuple(config_values.get(("telegram", "admins"), ())),
+                        timezone=str(config_values.get(("scheduler", "timezone"), "UTC")),
+                        feedback=str(config_values.get(("telegram", "feedback"), "admins")))
     limiter = AIORateLimiter(overall_max_rate=settings.overall_per_second, overall_time_period=1,
                              group_max_rate=settings.group_per_minute, group_time_period=60,
                              max_retries=settings.reply_retries)
@@ -114,11 +119,14 @@ def build_application(
         ("watch", handlers.on_watch), ("unwatch", handlers.on_unwatch),
         ("list", handlers.on_list), ("mode", handlers.on_mode), ("mute", handlers.on_mute),
         ("timeline", handlers.on_timeline), ("stop", handlers.on_stop),
+        ("quiet", handlers.on_quiet),
         ("stats", handlers.on_stats), ("feeds", handlers.on_feeds),
         ("broadcast", handlers.on_broadcast),
     ):
         app.add_handler(CommandHandler(name, callback))
     app.add_handler(CallbackQueryHandler(handlers.on_button))
+    app.add_handler(MessageHandler(filters.COMMAND, handlers.on_unknown_command))
+    app.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, handlers.on_text))
     app.add_error_handler(handlers.on_error)
     return app
 

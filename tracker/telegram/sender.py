@@ -43,7 +43,7 @@ from datetime import datetime, timedelta
 from typing import Any, NoReturn, TypeVar
 from zoneinfo import ZoneInfo
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions, Message
+from telegram import InlineKeyboardMarkup, LinkPreviewOptions, Message
 from telegram.constants import ParseMode
 from telegram.error import (
     BadRequest,
@@ -57,22 +57,16 @@ from telegram.ext import AIORateLimiter, ExtBot
 from telegram.request import BaseRequest, HTTPXRequest
 from telegram.warnings import PTBDeprecationWarning
 
-from tracker.alerts.outbox import Rejected, RetryLater, Unconfirmed, Undeliverable
+from tracker.alerts.match import matched_rule
+from tracker.alerts.outbox import OutboxMessage, Rejected, RetryLater, Unconfirmed, Undeliverable
 from tracker.alerts.render import Labels, SafeLabels, alert_html
 from tracker.errors import DeliveryError
-from tracker.model import Watchlist
-from tracker.store.repo import OutboxMessage, Store
-from tracker.store.subscribers import (
-    chat_langs,
-    deactivate,
-    events_between,
-    get_subscriber,
-    parse_digest_window,
-)
-from tracker.telegram.digest import build_digest
+from tracker.model import TimelineEvent, Watchlist
+from tracker.telegram.digest import build_digest, digest_window
+from tracker.telegram.keyboards import alert_buttons
 from tracker.telegram.link import TelegramLink
+from tracker.telegram.ports import SenderStore
 from tracker.telegram.split import split_html
-from tracker.telegram.texts import say
 from tracker.telegram.transport import LeanRequest
 
 log = logging.getLogger(__name__)
@@ -130,7 +124,8 @@ def make_bot(token: str, settings: SenderSettings) -> ExtBot[Any]:
     return ExtBot(token, base_url=settings.api_url, request=request, rate_limiter=limiter)
 
 
-def build_notifier(config_values: Mapping[tuple[str, str], Any], store: Store, labels: Labels,
+def build_notifier(config_values: Mapping[tuple[str, str], Any], store: SenderStore,
+                   labels: Labels,
                    *, token: str, settings: SenderSettings | None = None,
                    watchlists: Sequence[Watchlist] = ()) -> TelegramNotifier:
     """The outbox notifier the daemon uses; ``telegram.api_url`` comes from the config.
@@ -148,7 +143,9 @@ def build_notifier(config_values: Mapping[tuple[str, str], Any], store: Store, l
                             per_chat_interval=settings.per_chat_interval,
                             group_interval=60.0 / max(settings.group_per_minute, 0.001),
                             channels=channels,
-                            timezone=str(config_values.get(("scheduler", "timezone"), "UTC")))
+                            timezone=str(config_values.get(("scheduler", "timezone"), "UTC")),
+                            admins=config_values.get(("telegram", "admins"), ()),
+                            feedback=str(config_values.get(("telegram", "feedback"), "admins")))
 
 
 def _message(answer: object) -> Message:
@@ -156,11 +153,6 @@ def _message(answer: object) -> Message:
     if not isinstance(answer, Message) or not isinstance(answer.message_id, int):
         raise Unconfirmed(f"a success answer that is not a Message ({type(answer).__name__})")
     return answer
-
-
-def evidence_markup(event_id: int, lang: str) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup(
-        [[InlineKeyboardButton(say("evidence_button", lang), callback_data=f"ev:{event_id}")]])
 
 
 def retry_seconds(exc: RetryAfter) -> float:
@@ -174,11 +166,12 @@ def retry_seconds(exc: RetryAfter) -> float:
 class TelegramNotifier:
     """A :class:`~tracker.alerts.outbox.Notifier` (with ``prepare``) over a PTB bot."""
 
-    def __init__(self, bot: ExtBot[Any], store: Store, labels: Labels, *,
+    def __init__(self, bot: ExtBot[Any], store: SenderStore, labels: Labels, *,
                  per_chat_interval: float = 1.0, group_interval: float = 0.0,
                  spacing_margin: float = 0.2, default_lang: str = "ar",
                  channels: Mapping[str, tuple[frozenset[str], frozenset[str]]] | None = None,
-                 timezone: str = "UTC") -> None:
+                 timezone: str = "UTC", admins: Sequence[str] = (),
+                 feedback: str = "admins") -> None:
         self.bot = bot
         self.channels = dict(channels or {})  # config watchlist chats: (events, entities)
         self.timezone = timezone
@@ -188,7 +181,11 @@ class TelegramNotifier:
         self.group_interval = group_interval
         self.spacing_margin = spacing_margin
         self.default_lang = default_lang
+        self.admins = frozenset(str(a) for a in admins)
+        self.feedback = feedback  # "admins" or "subscribers": who judges alerts
         self._langs: dict[str, str] = {}
+        self._subscribers: set[str] = set()  # chats of the cached languages that subscribed
+        self._quiet: set[str] = set()  # subscribers who want rumoured/planned alerts silent
         self._next_slot: dict[str, float] = {}
         self._rendered: dict[tuple[int, int, str, str], list[str]] = {}
         self.link: TelegramLink | None = None  # told of transport and token trouble
@@ -196,11 +193,20 @@ class TelegramNotifier:
 
     # --- drain hooks ----------------------------------------------------------------------
     async def prepare(self, messages: Sequence[OutboxMessage]) -> None:
-        """Load the language of every chat of the batch in one query."""
+        """Load the language (and sound choice) of every chat of the batch in one go."""
         if len(self._langs) > 100_000:
             self._langs.clear()
+            self._subscribers.clear()
+            self._quiet.clear()
         chats = {m.chat_id for m in messages}
-        self._langs.update(await asyncio.to_thread(chat_langs, self.store, chats))
+
+        def load() -> tuple[dict[str, str], set[str]]:
+            return self.store.chat_langs(chats), self.store.quiet_chats(chats)
+
+        langs, quiet = await asyncio.to_thread(load)
+        self._langs.update(langs)
+        self._subscribers.update(langs)
+        self._quiet = (self._quiet - chats) | quiet
         for chat in chats:
             self._langs.setdefault(chat, self.default_lang)
 
@@ -250,6 +256,16 @@ class TelegramNotifier:
         """Drop cached settings of a chat (its language changed, it left)."""
         self._langs.pop(chat_id, None)
 
+    def _markup(self, chat_id: str, event_id: int, lang: str) -> InlineKeyboardMarkup:
+        """Evidence for all; 👍/👎/another type for operators (and subscribers, if asked)."""
+        judge = chat_id in self.admins or (self.feedback == "subscribers"
+                                           and chat_id in self._subscribers)
+        return alert_buttons(event_id, lang, feedback=judge)
+
+    def _silent(self, chat_id: str, status: str) -> bool:
+        """A rumoured or planned event, to a subscriber who wants those without a sound."""
+        return status in ("rumoured", "planned") and chat_id in self._quiet
+
     # --- kinds ----------------------------------------------------------------------------
     def _parts(self, message: OutboxMessage, lang: str) -> list[str]:
         event = message.event
@@ -267,11 +283,12 @@ class TelegramNotifier:
         if message.event is None:
             raise Rejected("alert without an event")
         parts = self._parts(message, lang)
-        markup = evidence_markup(message.event.id, lang)
+        markup = self._markup(message.chat_id, message.event.id, lang)
+        silent = self._silent(message.chat_id, message.event.status)
         ids = []
         for i, part in enumerate(parts):
             sent = await self._send(message.chat_id, part,
-                                    markup if i == len(parts) - 1 else None)
+                                    markup if i == len(parts) - 1 else None, silent=silent)
             ids.append(str(sent.message_id))
         return ",".join(ids)
 
@@ -280,7 +297,7 @@ class TelegramNotifier:
             return message.message_id
         parts = self._parts(message, lang)
         ids = message.message_id.split(",")
-        markup = evidence_markup(message.event.id, lang)
+        markup = self._markup(message.chat_id, message.event.id, lang)
         for i, part in enumerate(parts):
             last = i == len(parts) - 1
             if i < len(ids):
@@ -291,37 +308,44 @@ class TelegramNotifier:
         return ",".join(ids)
 
     async def _digest(self, message: OutboxMessage, lang: str) -> str | None:
-        window = parse_digest_window(message.watchlist)
+        window = digest_window(message.watchlist)
         if window is None:
             raise Rejected(f"digest row without a period: {message.watchlist!r}")
         period, since, until = window
-        sub = await asyncio.to_thread(get_subscriber, self.store, message.chat_id)
+        sub = await asyncio.to_thread(self.store.get_subscriber, message.chat_id)
+        wants: Callable[[TimelineEvent], bool]
         if sub is not None and sub.active:
-            wanted = (sub.events, sub.entities)
+            rules = sub.rules
+            events = await asyncio.to_thread(self.store.events_for_rules, since, until, rules)
+
+            def wants(ev: TimelineEvent) -> bool:
+                return matched_rule(ev.type, (x.id for x in ev.entities), rules) is not None
         elif message.chat_id in self.channels:  # a channel of a config watchlist
-            wanted = self.channels[message.chat_id]
+            types, entities = self.channels[message.chat_id]
+            events = await asyncio.to_thread(self.store.events_between, since, until, types,
+                                             entities)
+
+            def wants(ev: TimelineEvent) -> bool:
+                return ((not types or ev.type in types) and
+                        (not entities or any(x.id in entities for x in ev.entities)))
         else:
             return None
-        events = await asyncio.to_thread(events_between, self.store, since, until, *wanted)
         text = build_digest(events, self.labels, lang, period=period)
         ids = []
         for part in split_html(text):
             sent = await self._send(message.chat_id, part, None)
             ids.append(str(sent.message_id))
         if period == "weekly":
-            ids.append(await self._weekly_file(message.chat_id, since, until, *wanted))
+            ids.append(await self._weekly_file(message.chat_id, since, until, wants))
         return ",".join(ids)
 
     async def _weekly_file(self, chat_id: str, since: datetime, until: datetime,
-                           events: frozenset[str], entities: frozenset[str]) -> str:
+                           wants: Callable[[TimelineEvent], bool]) -> str:
         """The week's timeline as one self-contained HTML file, filtered like the digest."""
         from tracker.export import render_export
 
-        entries = await asyncio.to_thread(
-            self.store.timeline, since=since, until=until, limit=None, newest_first=False)
-        entries = [e for e in entries
-                   if (not events or e.event.type in events)
-                   and (not entities or any(x.id in entities for x in e.event.entities))]
+        entries = await asyncio.to_thread(self.store.timeline, since=since, until=until)
+        entries = [e for e in entries if wants(e.event)]
         local = since.astimezone(ZoneInfo(self.timezone)) + timedelta(days=3)
         week = f"{local.isocalendar().year}-W{local.isocalendar().week:02d}"
         data = render_export("html", entries, week=week, tz=self.timezone,
@@ -342,12 +366,12 @@ class TelegramNotifier:
         return ",".join(ids)
 
     # --- the wire -------------------------------------------------------------------------
-    async def _send(self, chat_id: str, text: str,
-                    markup: InlineKeyboardMarkup | None) -> Message:
+    async def _send(self, chat_id: str, text: str, markup: InlineKeyboardMarkup | None, *,
+                    silent: bool = False) -> Message:
         await self._space(chat_id)
         sent = await self._call(chat_id, lambda: self.bot.send_message(
             chat_id=chat_id, text=text, parse_mode=ParseMode.HTML, reply_markup=markup,
-            link_preview_options=NO_PREVIEW))
+            link_preview_options=NO_PREVIEW, disable_notification=silent or None))
         return _message(sent)
 
     async def _edit(self, chat_id: str, message_id: int, text: str,
@@ -419,7 +443,7 @@ class TelegramNotifier:
         raise DeliveryError(f"{type(exc).__name__}: {exc}") from exc  # TimedOut, 5xx, transport
 
     async def _deactivate(self, chat_id: str, reason: str) -> None:
-        failed = await asyncio.to_thread(deactivate, self.store, chat_id, reason)
+        failed = await asyncio.to_thread(self.store.deactivate, chat_id, reason)
         self._langs.pop(chat_id, None)
         log.warning("chat_deactivated", extra={"chat_id": chat_id, "reason": reason,
                                                "pending_failed": failed})

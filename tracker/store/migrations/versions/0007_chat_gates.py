@@ -1,4 +1,4 @@
-"""per-chat send gates: the next time a chat may get a message, and flood waits
+"""per-chat send gates (next send time, flood waits); subscribers' quiet low-priority alerts
 
 Revision ID: 0007
 Revises: 0004
@@ -24,7 +24,12 @@ def upgrade() -> None:
         sa.Column("flood_until", sa.DateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("chat_id"),
     )
+    with op.batch_alter_table("subscriber") as batch:
+        batch.add_column(sa.Column("quiet_low", sa.Boolean(), nullable=False,
+                                   server_default=sa.false()))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("subscriber") as batch:
+        batch.drop_column("quiet_low")
     op.drop_table("chat_gate")
