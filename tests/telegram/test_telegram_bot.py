@@ -18,7 +18,10 @@ from tests.telegram.helpers import (
     TOKEN,
     TYPES,
     FakeLabels,
+    button,
+    labels_of,
     make_event,
+    said,
 )
 from tracker.alerts.digests import send_digests
 from tracker.alerts.match import match_subscribers, subscriber_rules
@@ -55,21 +58,6 @@ async def bot_app(api: BotApiServer, store: Store, labels: FakeLabels,
         yield app
     finally:
         await stop_bot(app)
-
-
-async def said(api: BotApiServer, chat: int, count: int) -> list[str]:
-    """Wait until ``chat`` has ``count`` messages; return their visible texts."""
-    await api.until(lambda: len(api.sent(chat)) >= count)
-    return api.texts(chat)
-
-
-def button(api: BotApiServer, chat: int, data: str) -> int:
-    """The message id of the latest message in ``chat`` with a button carrying ``data``."""
-    for sent in reversed(api.sent(chat)):
-        rows = (sent.reply_markup or {}).get("inline_keyboard", [])
-        if any(b.get("callback_data") == data for row in rows for b in row):
-            return sent.message_id
-    raise AssertionError(f"no button {data!r} in chat {chat}")
 
 
 def pipeline_enqueue(store: Store, clock: Clock, event_id: int, ev: DetectedEvent) -> None:
@@ -143,13 +131,6 @@ async def test_a_subscriber_conversation_from_start_to_stop(
     await drain(store, notifier, clock, "t")
     assert len(api.sent(chat)) == 7
     assert api.unknown == []
-
-
-def labels_of(api: BotApiServer, chat: int, message_id: int) -> list[str]:
-    """The button labels of a message as the reader sees them now."""
-    sent = api.find(chat, message_id)
-    rows = (sent.reply_markup or {}).get("inline_keyboard", []) if sent else []
-    return [b["text"] for row in rows for b in row]
 
 
 async def test_english_user_gets_english_and_can_switch_language(
