@@ -116,6 +116,7 @@ async def test_an_unreadable_success_is_recorded_unconfirmed_and_never_resent(
         row = tx.session.exec(select(OutboxRow).where(OutboxRow.chat_id == "20")).one()
         assert (row.last_error or "").startswith("delivered-unconfirmed")
     assert failed_messages(store) == []
+    assert ("outbox delivered_unconfirmed", "1") in StoreForBot(store).stats()
 
 
 def test_flood_waits_on_two_chats_at_once_become_one_for_the_bot(clock: Clock) -> None:

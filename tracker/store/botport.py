@@ -75,6 +75,7 @@ class StoreForBot:
                   for k, v in sorted(subs.subscriber_counts(self.store).items())]
         lines += [(f"outbox {k}", str(v))
                   for k, v in sorted(subs.outbox_states(self.store).items())]
+        lines.append(("outbox delivered_unconfirmed", str(subs.unconfirmed_count(self.store))))
         return lines
 
     def failed(self, limit: int) -> list[tuple[int, str, str, str]]:

@@ -544,6 +544,14 @@ def outbox_states(store: Store) -> dict[str, int]:
         return {f"{k}/{s}": int(n) for k, s, n in rows}
 
 
+def unconfirmed_count(store: Store) -> int:
+    """Rows Telegram accepted with an answer we could not read (sent, never resent)."""
+    with store.tx() as tx:
+        return int(tx.session.exec(select(func.count()).select_from(OutboxRow).where(
+            OutboxRow.state == "sent",
+            col(OutboxRow.last_error).startswith("delivered-unconfirmed"))).one())
+
+
 def delivered_counts(store: Store) -> dict[str, int]:
     """Sent rows per chat (tests and benchmarks compare it with what Telegram received)."""
     with store.tx() as tx:
