@@ -300,3 +300,17 @@ def test_the_telegram_edge_does_not_import_the_store() -> None:
                 [node.module or ""] if isinstance(node, ast.ImportFrom) else []
             offenders += [f"{path.name}: {n}" for n in names if n.startswith("tracker.store")]
     assert offenders == []
+
+
+async def test_alert_dates_are_in_the_configured_zone(
+    api: BotApiServer, store: Store, labels: FakeLabels, clock: Clock
+) -> None:
+    """An event first reported at 22:30 UTC is dated the next day in Asia/Riyadh (UTC+3)."""
+    clock.now = clock.now.replace(hour=22, minute=30)
+    enqueue(store, clock, make_event(store, clock), [9950])
+    sender = make_bot(TOKEN, settings_for(api))
+    async with sender:
+        notifier = TelegramNotifier(sender, StoreForBot(store), labels, per_chat_interval=0,
+                                    timezone="Asia/Riyadh")
+        await drain(store, notifier, clock, "t")
+    assert "2025-08-30" in api.texts(9950)[0] and "2025-08-29" not in api.texts(9950)[0]

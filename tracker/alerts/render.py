@@ -13,6 +13,7 @@ import html
 import re
 from collections.abc import Sequence
 from typing import Protocol
+from zoneinfo import ZoneInfo
 
 from tracker.model import SourceView, TimelineEvent
 
@@ -65,10 +66,12 @@ def isolate_latin(text: str) -> str:
     return _LATIN_RUN.sub(lambda m: "\u2066" + m.group(0) + "\u2069", text)
 
 
-def _date(event: TimelineEvent, lang: str) -> str:
-    """The event date as the text gave it, else the day it was first reported."""
+def _date(event: TimelineEvent, lang: str, tz: str | None = None) -> str:
+    """The event date as the text gave it, else the day it was first reported (in ``tz``,
+    the configured zone, when given)."""
     if event.event_date is None:
-        return event.sort_date.date().isoformat()
+        when = event.sort_date.astimezone(ZoneInfo(tz)) if tz else event.sort_date
+        return when.date().isoformat()
     return event.event_date.value
 
 
@@ -85,9 +88,10 @@ def _reported_by(n: int, lang: str) -> str:
 
 def alert_html(
     event: TimelineEvent, sources: Sequence[SourceView], labels: Labels, lang: str = "ar",
-    max_sources: int = 10,
+    max_sources: int = 10, tz: str | None = None,
 ) -> str:
-    """The Telegram HTML of an alert (evidence goes behind a button, not in the text)."""
+    """The Telegram HTML of an alert (evidence goes behind a button, not in the text);
+    dates in ``tz`` (the configured zone) when given."""
     w = _WORDS[lang]
     esc = html.escape
     # Isolate Latin runs before escaping: isolating escaped text would split "&amp;".
@@ -103,7 +107,7 @@ def alert_html(
         headline,
         "",
         f"<b>{w['entities']}:</b> {entities}",
-        f"<b>{w['date']}:</b> {esc(_date(event, lang))}",
+        f"<b>{w['date']}:</b> {esc(_date(event, lang, tz))}",
         f"<b>{w['status']}:</b> {esc(_STATUS[lang].get(event.status, event.status))}",
         f"<b>{w['sources']}</b> ({esc(_reported_by(len(sources), lang))}):",
     ]

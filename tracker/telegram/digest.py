@@ -8,6 +8,7 @@ from __future__ import annotations
 import html
 from collections.abc import Sequence
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from tracker.alerts.render import Labels, isolate_latin
 from tracker.model import TimelineEvent
@@ -24,15 +25,16 @@ def digest_window(watchlist: str | None) -> tuple[str, datetime, datetime] | Non
 
 
 def build_digest(events: Sequence[TimelineEvent], labels: Labels, lang: str,
-                 period: str = "daily") -> str:
-    """The digest of ``events`` (oldest first) in Telegram HTML."""
+                 period: str = "daily", tz: str = "UTC") -> str:
+    """The digest of ``events`` (oldest first) in Telegram HTML; dates in ``tz``."""
     lines = [say("digest_weekly" if period == "weekly" else "digest_daily", lang)]
     if not events:
         lines.append(say("digest_empty", lang))
         return "\n".join(lines)
     for ev in sorted(events, key=lambda e: (e.sort_date, e.id)):
         headline = isolate_latin(ev.headline) if lang == "ar" else ev.headline
-        date = ev.event_date.value if ev.event_date else ev.first_seen.date().isoformat()
+        date = ev.event_date.value if ev.event_date else \
+            ev.first_seen.astimezone(ZoneInfo(tz)).date().isoformat()
         outlets = f" {say('digest_outlets', lang, n=ev.source_count)}" \
             if ev.source_count > 1 else ""
         lines.append("")

@@ -275,7 +275,8 @@ class TelegramNotifier:
         if parts is None:
             if len(self._rendered) > 1024:
                 self._rendered.clear()
-            parts = split_html(alert_html(event, message.sources, self.labels, lang))
+            parts = split_html(alert_html(event, message.sources, self.labels, lang,
+                                          tz=self.timezone))
             self._rendered[key] = parts
         return parts
 
@@ -330,7 +331,7 @@ class TelegramNotifier:
                         (not entities or any(x.id in entities for x in ev.entities)))
         else:
             return None
-        text = build_digest(events, self.labels, lang, period=period)
+        text = build_digest(events, self.labels, lang, period=period, tz=self.timezone)
         ids = []
         for part in split_html(text):
             sent = await self._send(message.chat_id, part, None)
