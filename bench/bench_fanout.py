@@ -31,6 +31,7 @@ sys.path.insert(0, str(REPO))
 
 from tests.telegram.helpers import FakeLabels, make_event  # noqa: E402
 from tracker.alerts.outbox import drain  # noqa: E402
+from tracker.store.botport import StoreForBot  # noqa: E402
 from tracker.store.db import make_engine, upgrade  # noqa: E402
 from tracker.store.repo import Store  # noqa: E402
 from tracker.store.subscribers import delivered_counts  # noqa: E402
@@ -69,7 +70,7 @@ async def _run(base: str, store: Store, rate: float, concurrency: int,
                               connection_pool=pool)
     bot = make_bot("123456:BENCH", settings)
     async with bot:
-        notifier = TelegramNotifier(bot, store, FakeLabels(),
+        notifier = TelegramNotifier(bot, StoreForBot(store), FakeLabels(),
                                     per_chat_interval=settings.per_chat_interval)
         cpu0, wall0 = time.process_time(), time.perf_counter()
         report = await drain(store, notifier, _Clock(), "bench", batch=500,

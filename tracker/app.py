@@ -27,9 +27,11 @@ from tracker.feeds.fetch import Fetcher, FetchSettings, build_client
 from tracker.feeds.parse import ParseLimits
 from tracker.ops.feedhealth import HealthPolicy
 from tracker.pipeline import Pipeline, PipelineSettings
+from tracker.store.botport import StoreForBot
 from tracker.store.db import make_engine, upgrade
 from tracker.store.repo import Store
 from tracker.telegram.bot import BotSettings
+from tracker.telegram.link import TelegramLink
 from tracker.telegram.sender import SenderSettings, TelegramNotifier, build_notifier
 
 
@@ -127,6 +129,11 @@ class App:
     notifier: Notifier
     owner: str
     telegram_token: str | None = None
+    telegram_link: TelegramLink | None = None  # None: alerts go to the console
+
+    def can_send(self) -> bool:
+        """False while the Bot API is unreachable or refuses the token: alerts wait."""
+        return self.telegram_link is None or self.telegram_link.available
 
 
 @asynccontextmanager
@@ -156,16 +163,21 @@ async def open_app(
     token = telegram_token(config)
     telegram: TelegramNotifier | None = None
     notifier: Notifier
+    link: TelegramLink | None = None
     if token:
-        telegram = build_notifier(config.values, store, classifier, token=token,
+        telegram = build_notifier(config.values, StoreForBot(store), classifier, token=token,
                                   settings=sender_settings(config),
                                   watchlists=config.watchlists)
-        await telegram.start()
+        link = TelegramLink(telegram.probe, name="telegram",
+                            retry_first=config.get("telegram", "retry_first").total_seconds(),
+                            retry_max=config.get("telegram", "retry_max").total_seconds())
+        telegram.link = link
+        await link.connect()  # a failure is logged once; the daemon retries (TelegramLink.run)
         notifier = telegram
     else:
         notifier = ConsoleNotifier(out, classifier)
     try:
-        yield App(config, store, classifier, pipeline, notifier, owner, token)
+        yield App(config, store, classifier, pipeline, notifier, owner, token, link)
     finally:
         if telegram is not None:
             await telegram.close()

@@ -50,9 +50,12 @@ def _utc_now() -> datetime:
 
 
 def _setup_logging(config: Config) -> None:
+    from tracker.app import telegram_token
     from tracker.logs import setup_logging
 
-    setup_logging(config.get("logging", "level"), config.get("logging", "format"))
+    token = telegram_token(config)
+    setup_logging(config.get("logging", "level"), config.get("logging", "format"),
+                  secrets=[token] if token else [])
 
 
 @app.command("check-config")
@@ -254,7 +257,7 @@ def poll(
 
 
 async def _poll_once(cfg: Config, force: bool = False) -> None:
-    from tracker.alerts.outbox import drain
+    from tracker.alerts.outbox import DrainReport, drain
     from tracker.app import open_app
 
     err = _err()
@@ -269,7 +272,11 @@ async def _poll_once(cfg: Config, force: bool = False) -> None:
 
             report = await app.pipeline.run_cycle(all_feeds=True, on_feed_done=done,
                                                   honour_retry_after=not force)
-        sent = await drain(app.store, app.notifier, _utc_now, app.owner)
+        if app.can_send():
+            sent = await drain(app.store, app.notifier, _utc_now, app.owner)
+        else:
+            sent = DrainReport()
+            err.print("Telegram is unavailable: the alerts wait in the outbox")
         polled = {r.feed_id for r in report.feeds}
         now = _utc_now()
         held = [f for f in app.store.feeds() if f.id not in polled and f.retired_at is None

@@ -15,8 +15,10 @@ READY/STOPPING notices and the watchdog (:mod:`tracker.ops.runtime`).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import signal
+import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import TextIO
@@ -32,6 +34,7 @@ from tracker.ops.instrument import MeteredNotifier, observe_cycle, observe_drain
 from tracker.ops.metrics import Metrics
 from tracker.ops.probes import sql_ping
 from tracker.ops.runtime import Operations, OpsSettings
+from tracker.store.botport import StoreForBot
 from tracker.store.db import Leadership
 from tracker.telegram.bot import (
     AnyApplication,
@@ -40,6 +43,7 @@ from tracker.telegram.bot import (
     start_bot,
     stop_bot,
 )
+from tracker.telegram.link import describe, failure_kind
 
 log = logging.getLogger(__name__)
 
@@ -93,6 +97,8 @@ class Daemon:
             await self.send()
 
     async def send(self) -> None:
+        if not self.app.can_send():  # rows keep their attempts until the link is back
+            return
         result = await drain(self.app.store, self.app.notifier, utc_now, self.app.owner,
                              lease=self.app.config.get("scheduler", "outbox_lease"))
         observe_drain(self.metrics, result)
@@ -120,7 +126,7 @@ class Daemon:
 
     async def digest(self, period: str) -> None:
         """Queue and send the daily or weekly digests (at most one per chat and period)."""
-        from tracker.telegram.digest import send_digests
+        from tracker.alerts.digests import send_digests
 
         now = utc_now()
         if period == "weekly":  # the config watchlists' channels get the weekly digest too
@@ -182,6 +188,11 @@ class BotRunner:
         self.config = config
         self.leader = Leadership(app.store.engine, BOT_LEADER_LOCK)
         self.bot: AnyApplication | None = None
+        self._retry_first = config.get("telegram", "retry_first").total_seconds()
+        self._retry_max = config.get("telegram", "retry_max").total_seconds()
+        self._delay = self._retry_first
+        self._next_try = 0.0
+        self._last_failure: tuple[str, str] | None = None
         if not app.telegram_token:
             log.warning("telegram_disabled", extra={
                 "reason": f"no token in ${config.get('telegram', 'token_env')}; alerts go to "
@@ -190,17 +201,38 @@ class BotRunner:
     async def tick(self) -> None:
         if self.bot is not None or not self.app.telegram_token:
             return
+        if time.monotonic() < self._next_try or not self.app.can_send():
+            return  # while the sender's link is down it alone reports (and retries) it
         if not await asyncio.to_thread(self.leader.try_acquire):
             return
         labels = self.app.classifier
         bot = build_application(
-            self.config.values, self.app.store, labels, utc_now, token=self.app.telegram_token,
+            self.config.values, StoreForBot(self.app.store), labels, utc_now,
+            token=self.app.telegram_token,
             entity_ids_with_labels=label_choices(labels, labels.entity_kinds(), "entity"),
             event_types_with_labels=label_choices(labels, labels.event_types(), "event"),
             settings=bot_settings(self.config))
-        await start_bot(bot)
+        try:
+            await start_bot(bot)
+        except Exception as exc:  # unreachable, token refused: the daemon goes on
+            with contextlib.suppress(Exception):
+                await stop_bot(bot)
+            self._failed(exc)
+            return
         self.bot = bot
+        self._delay = self._retry_first
+        self._next_try = 0.0
         log.info("telegram_bot_started", extra={"owner": self.app.owner})
+
+    def _failed(self, exc: BaseException) -> None:
+        """One log line per new reason (no traceback), then retry with backoff."""
+        status, reason = failure_kind(exc), describe(exc)
+        if (status, reason) != self._last_failure:
+            log.error("telegram_bot_unavailable", extra={
+                "status": status, "reason": reason, "retry_in_seconds": self._delay})
+            self._last_failure = (status, reason)
+        self._next_try = time.monotonic() + self._delay
+        self._delay = min(self._retry_max, self._delay * 2)
 
     async def stop(self) -> None:
         if self.bot is not None:
@@ -229,14 +261,19 @@ async def run_daemon(config: Config, out: TextIO, *, grace: float = 5.0,
             tick = config.get("scheduler", "tick").total_seconds()
             daemon = Daemon(app, tick=tick, outbox_interval=outbox_every, metrics=metrics)
             bots = BotRunner(app, config)
+            link_task = (asyncio.create_task(app.telegram_link.run())
+                         if app.telegram_link is not None else None)
             daemon.scheduler.add_job(daemon._spawn(bots.tick), "interval", seconds=5,
                                      next_run_time=utc_now(), max_instances=1, coalesce=True,
                                      id="bot_leader")
             daemon.start()
             ops = Operations(ops_settings(config), metrics, tracker.__version__)
+            link = app.telegram_link
             await ops.start(check_database=sql_ping(app.store.engine),
                             scheduler_running=lambda: bool(daemon.scheduler.running),
                             last_cycle_at=lambda: daemon.last_cycle_at,
+                            components=(lambda: {"telegram": link.health()})
+                            if link is not None else None,
                             status=f"polling {len(config.feeds)} feeds")
 
             def reload() -> None:
@@ -254,6 +291,10 @@ async def run_daemon(config: Config, out: TextIO, *, grace: float = 5.0,
             await ops.stop("stopping")
             await daemon.stop(grace)
             await bots.stop()
+            if link_task is not None:
+                link_task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await link_task
             await daemon.send()
     finally:
         for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):

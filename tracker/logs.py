@@ -1,13 +1,44 @@
-"""Logs are data: an event name plus stable snake_case keys, readable or JSON."""
+"""Logs are data: an event name plus stable snake_case keys, readable or JSON.
+
+Secrets (the bot token) are redacted at this layer, in the final formatted line — message,
+keys and tracebacks alike — so no code path that logs can leak them.
+"""
 
 from __future__ import annotations
 
 import json
 import logging
 import sys
+from collections.abc import Iterable
 from datetime import UTC, datetime
 
 from tracker.text.safe import terminal_text
+
+REDACTED = "[redacted]"
+
+
+def redact(text: str, secrets: Iterable[str]) -> str:
+    """``text`` with every secret (and its part after the bot id, ``123:SECRET``) replaced."""
+    for secret in secrets:
+        if not secret:
+            continue
+        text = text.replace(secret, REDACTED)
+        _, sep, tail = secret.partition(":")
+        if sep and len(tail) >= 8:
+            text = text.replace(tail, REDACTED)
+    return text
+
+
+class RedactingFormatter(logging.Formatter):
+    """Wraps a formatter and redacts ``secrets`` from what it produces."""
+
+    def __init__(self, inner: logging.Formatter, secrets: Iterable[str]) -> None:
+        super().__init__()
+        self.inner = inner
+        self.secrets = tuple(s for s in secrets if s)
+
+    def format(self, record: logging.LogRecord) -> str:
+        return redact(self.inner.format(record), self.secrets)
 
 _STANDARD = set(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) | {"message", "asctime"}
 
@@ -44,9 +75,10 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(data, ensure_ascii=False, default=str)
 
 
-def setup_logging(level: str = "INFO", fmt: str = "text") -> None:
+def setup_logging(level: str = "INFO", fmt: str = "text", secrets: Iterable[str] = ()) -> None:
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(JsonFormatter() if fmt == "json" else TextFormatter())
+    inner: logging.Formatter = JsonFormatter() if fmt == "json" else TextFormatter()
+    handler.setFormatter(RedactingFormatter(inner, secrets))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)

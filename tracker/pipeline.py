@@ -31,7 +31,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from tracker.alerts.match import alertable, is_fresh, match_subscribers, match_watchlists
+from tracker.alerts.match import (
+    alertable,
+    is_fresh,
+    match_subscribers,
+    match_watchlists,
+    subscriber_rules,
+)
 from tracker.errors import FeedError, StoreError
 from tracker.feeds.fetch import Fetcher, FetchResult, FetchState
 from tracker.feeds.parse import ParseLimits
@@ -364,7 +370,8 @@ class Pipeline:
                     now: datetime) -> list[tuple[int, str, str | None]]:
         out: list[tuple[int, str, str | None]] = [
             (ref, chat, wl) for chat, wl in match_watchlists(ev, self.watchlists)]
-        subs = [(s.chat_id, s.events, s.entities, s.muted_until) for s in subscribers]
+        subs = [(s.chat_id, subscriber_rules(s.events, s.entities, s.pairs), s.muted_until)
+                for s in subscribers]
         out += [(ref, chat, None) for chat in match_subscribers(ev, subs, now)]
         return out
 

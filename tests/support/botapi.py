@@ -10,8 +10,14 @@ Order of decisions for one request ``POST /bot<token>/<method>``:
    runs in another process (``python tests/support/botapi.py --port N``);
 2. an unknown method is recorded in :attr:`BotApiServer.unknown` and answered 404 — leaving
    the ``with`` block then fails the test, so a PTB upgrade calling something new is loud;
-3. a scripted fault matching the method and chat (first match, counted down) answers instead:
-   429 with ``parameters.retry_after``, 403 blocked, 400 chat not found, 500, or a delay;
+3. a rejected token (:attr:`BotApiServer.token_rejected`) answers every method 401;
+   an active flood wait (:meth:`BotApiServer.flood`, one chat or the whole bot) answers 429
+   with the time left, like Telegram, and a call that arrives after the wait was announced
+   (plus a grace for calls already in flight) is recorded in :attr:`violations`;
+   a scripted fault matching the method and chat (first match, counted down) answers instead:
+   429 with ``parameters.retry_after``, 403 blocked, 400 chat not found, 500, a delay, or a
+   success whose body is unreadable ("garbled": not JSON; "notamessage": ``result: true``)
+   after the message was delivered;
 4. ``parse_mode=HTML`` texts are validated against Telegram's rules (:func:`parse_html`);
    a violation answers 400 "Bad Request: can't parse entities: …" like Telegram;
 5. the method runs and every delivered message is recorded per chat.
@@ -171,6 +177,26 @@ class Sent:
     plain: str | None = None  # the text as the reader sees it (entities parsed)
     document: tuple[str, bytes] | None = None
     edits: list[str] = field(default_factory=list)
+    at: float = field(default_factory=time.monotonic)  # when it arrived
+
+
+@dataclass
+class Flood:
+    """A flood wait: 429 to ``chat_id`` (None: every chat) until ``seconds`` after it began."""
+
+    chat_id: str | None
+    seconds: float
+    grace: float
+    began: float | None = None  # monotonic time of the first 429
+
+
+@dataclass(frozen=True)
+class Violation:
+    """A call that arrived while a flood wait it had been told about was still running."""
+
+    chat_id: str
+    method: str
+    late_by: float  # seconds after the first 429 of that wait
 
 
 @dataclass
@@ -211,8 +237,12 @@ class BotApiServer:
         self.unknown: list[str] = []
         self.rejected: list[tuple[str, str]] = []  # (chat_id, description) of 400 parse errors
         self.faults: list[Fault] = []
+        self.floods: list[Flood] = []
+        self.violations: list[Violation] = []
+        self.token_rejected = False
         self.record_calls = True
         self.commands: list[dict[str, Any]] = []
+        self.descriptions: dict[tuple[str, str], str] = {}
         self._message_ids = itertools.count(1)
         self._update_ids = itertools.count(1)
         self._updates: list[dict[str, Any]] = []
@@ -295,12 +325,20 @@ class BotApiServer:
         """Answer the next ``times`` matching calls (None: all) with a fault.
 
         ``kind``: "429" (flood, ``retry_after`` seconds), "403" (blocked by the user),
-        "400" (chat not found), "500", or "slow" (answer normally after ``delay`` seconds).
+        "400" (chat not found), "500", "slow" (answer normally after ``delay`` seconds), or
+        "garbled" / "notamessage" (deliver, then answer 200 with an unreadable body).
         """
         with self.lock:
             self.faults.append(Fault(kind, None if chat_id is None else str(chat_id),
                                      None if methods is None else frozenset(methods), times,
                                      retry_after, delay))
+
+    def flood(self, seconds: float, *, chat_id: int | str | None = None,
+              grace: float = 0.15) -> None:
+        """From the next sending call to ``chat_id`` (None: to any chat) on, answer 429 for
+        ``seconds``; calls later than ``grace`` after the first 429 count as violations."""
+        with self.lock:
+            self.floods.append(Flood(None if chat_id is None else str(chat_id), seconds, grace))
 
     def clear_faults(self) -> None:
         with self.lock:
@@ -415,7 +453,8 @@ class BotApiServer:
                 else:
                     body = await reader.readexactly(int(headers.get("content-length", "0")))
                 status, payload = await self._dispatch(verb, path, headers, body)
-                data = json.dumps(payload, ensure_ascii=False).encode()
+                data = payload if isinstance(payload, bytes) else \
+                    json.dumps(payload, ensure_ascii=False).encode()
                 writer.write(
                     f"HTTP/1.1 {status} X\r\nContent-Type: application/json\r\n"
                     f"Content-Length: {len(data)}\r\nConnection: keep-alive\r\n\r\n".encode()
@@ -440,6 +479,8 @@ class BotApiServer:
         if self.record_calls:
             with self.lock:
                 self.calls.append((method, params))
+        if self.token_rejected:
+            return 401, {"ok": False, "error_code": 401, "description": "Unauthorized"}
         handler = getattr(self, "_m_" + method, None)
         if handler is None:
             with self.lock:
@@ -447,10 +488,15 @@ class BotApiServer:
             return 404, {"ok": False, "error_code": 404,
                          "description": "Not Found: method not found"}
         try:
-            await self._apply_fault(method, params)
+            self._apply_flood(method, params)
+            garble = await self._apply_fault(method, params)
             result = handler(params)
             if asyncio.iscoroutine(result):
                 result = await result
+            if garble == "garbled":
+                return 200, b"<html><body>Bad Gateway</body></html>"
+            if garble == "notamessage":
+                return 200, {"ok": True, "result": True}
         except _ApiError as exc:
             payload: dict[str, Any] = {"ok": False, "error_code": exc.code,
                                        "description": exc.description}
@@ -459,7 +505,26 @@ class BotApiServer:
             return exc.code, payload
         return 200, {"ok": True, "result": result}
 
-    async def _apply_fault(self, method: str, params: dict[str, Any]) -> None:
+    def _apply_flood(self, method: str, params: dict[str, Any]) -> None:
+        if method not in _SENDING or method == "answerCallbackQuery":
+            return
+        chat = str(params.get("chat_id"))
+        now = time.monotonic()
+        with self.lock:
+            for f in self.floods:
+                if f.chat_id is not None and f.chat_id != chat:
+                    continue
+                if f.began is None:
+                    f.began = now
+                left = f.began + f.seconds - now
+                if left <= 0:
+                    continue
+                if now - f.began > f.grace:
+                    self.violations.append(Violation(chat, method, now - f.began))
+                raise _ApiError(429, f"Too Many Requests: retry after {int(left + 0.999)}",
+                                {"retry_after": int(left + 0.999)})
+
+    async def _apply_fault(self, method: str, params: dict[str, Any]) -> str | None:
         chat = str(params.get("chat_id")) if "chat_id" in params else None
         chosen: Fault | None = None
         with self.lock:
@@ -475,7 +540,9 @@ class BotApiServer:
                         self.faults.remove(f)
                 break
         if chosen is None:
-            return
+            return None
+        if chosen.kind in ("garbled", "notamessage"):
+            return chosen.kind
         if chosen.kind == "slow":
             await asyncio.sleep(chosen.delay)
         elif chosen.kind == "429":
@@ -489,6 +556,7 @@ class BotApiServer:
             raise _ApiError(500, "Internal Server Error")
         else:
             raise AssertionError(f"unknown fault kind {chosen.kind}")
+        return None
 
     def _control(self, what: str, body: bytes) -> Any:
         if what == "stats":
@@ -537,6 +605,18 @@ class BotApiServer:
         return True
 
     def _m_deleteMyCommands(self, params: dict[str, Any]) -> Any:
+        return True
+
+    def _m_setMyDescription(self, params: dict[str, Any]) -> Any:
+        with self.lock:
+            self.descriptions[("description", params.get("language_code") or "")] = \
+                str(params.get("description", ""))
+        return True
+
+    def _m_setMyShortDescription(self, params: dict[str, Any]) -> Any:
+        with self.lock:
+            self.descriptions[("short", params.get("language_code") or "")] = \
+                str(params.get("short_description", ""))
         return True
 
     def _m_answerCallbackQuery(self, params: dict[str, Any]) -> Any:

@@ -10,6 +10,7 @@ import pytest
 from tests.conftest import migrated_store
 from tests.support.botapi import BotApiServer
 from tests.telegram.helpers import TOKEN, FakeLabels, settings_for
+from tracker.store.botport import StoreForBot
 from tracker.store.repo import Store
 from tracker.telegram.sender import TelegramNotifier, make_bot
 
@@ -36,4 +37,5 @@ async def notifier(api: BotApiServer, store: Store,
     settings = settings_for(api)
     bot = make_bot(TOKEN, settings)
     async with bot:
-        yield TelegramNotifier(bot, store, labels, per_chat_interval=settings.per_chat_interval)
+        yield TelegramNotifier(bot, StoreForBot(store), labels,
+                               per_chat_interval=settings.per_chat_interval)

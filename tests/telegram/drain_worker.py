@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 from tests.telegram.helpers import TOKEN, FakeLabels
 from tracker.alerts.outbox import drain
+from tracker.store.botport import StoreForBot
 from tracker.store.db import make_engine
 from tracker.store.repo import Store
 from tracker.store.subscribers import outbox_states
@@ -22,7 +23,8 @@ async def run(store: Store, api_url: str, offset: float, concurrency: int, rate:
     bot = make_bot(TOKEN, SenderSettings(api_url=api_url, overall_per_second=rate,
                                          per_chat_interval=0.0, timeout=5.0))
     async with bot:
-        notifier = TelegramNotifier(bot, store, FakeLabels(), per_chat_interval=0.0)
+        notifier = TelegramNotifier(bot, StoreForBot(store), FakeLabels(),
+                                    per_chat_interval=0.0)
         while any(k.endswith("/pending") for k in outbox_states(store)):
             await drain(store, notifier, clock, "worker", batch=50, concurrency=concurrency)
 

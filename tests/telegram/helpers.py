@@ -105,7 +105,30 @@ async def drain_all(store: Store, notifier: TelegramNotifier, clock: Clock, *,
         total.sent += report.sent
         total.retried += report.retried
         total.failed += report.failed
+        total.unconfirmed += report.unconfirmed
         if not any(k.endswith("/pending") for k in outbox_states(store)):
             return total
         clock.now += step
     raise AssertionError(f"outbox still pending: {outbox_states(store)}")
+
+
+async def said(api: BotApiServer, chat: int, count: int) -> list[str]:
+    """Wait until ``chat`` has ``count`` messages; return their visible texts."""
+    await api.until(lambda: len(api.sent(chat)) >= count)
+    return api.texts(chat)
+
+
+def button(api: BotApiServer, chat: int, data: str) -> int:
+    """The message id of the latest message in ``chat`` with a button carrying ``data``."""
+    for sent in reversed(api.sent(chat)):
+        rows = (sent.reply_markup or {}).get("inline_keyboard", [])
+        if any(b.get("callback_data") == data for row in rows for b in row):
+            return sent.message_id
+    raise AssertionError(f"no button {data!r} in chat {chat}")
+
+
+def labels_of(api: BotApiServer, chat: int, message_id: int) -> list[str]:
+    """The button labels of a message as the reader sees them now."""
+    sent = api.find(chat, message_id)
+    rows = (sent.reply_markup or {}).get("inline_keyboard", []) if sent else []
+    return [b["text"] for row in rows for b in row]

@@ -18,12 +18,17 @@ from tests.telegram.helpers import (
     TOKEN,
     TYPES,
     FakeLabels,
+    button,
+    labels_of,
     make_event,
+    said,
 )
-from tracker.alerts.match import match_subscribers
+from tracker.alerts.digests import send_digests
+from tracker.alerts.match import match_subscribers, subscriber_rules
 from tracker.alerts.outbox import drain
 from tracker.classify import load_engine
 from tracker.model import DetectedEvent, EntityRef
+from tracker.store.botport import StoreForBot
 from tracker.store.repo import Store
 from tracker.store.subscribers import get_subscriber, outbox_states, subscribe
 from tracker.telegram.bot import (
@@ -33,7 +38,6 @@ from tracker.telegram.bot import (
     start_bot,
     stop_bot,
 )
-from tracker.telegram.digest import send_digests
 from tracker.telegram.sender import TelegramNotifier
 
 ADMIN = 999
@@ -45,7 +49,7 @@ async def bot_app(api: BotApiServer, store: Store, labels: FakeLabels,
                   clock: Clock) -> AsyncIterator[Any]:
     app = build_application(
         {("telegram", "api_url"): api.base_url + "/bot", ("telegram", "admins"): (str(ADMIN),)},
-        store, labels, clock, token=TOKEN,
+        StoreForBot(store), labels, clock, token=TOKEN,
         entity_ids_with_labels=[(k, ar, en) for k, (ar, en) in ENTITIES.items()],
         event_types_with_labels=[(k, ar, en) for k, (ar, en) in TYPES.items()],
         settings=BotSettings(poll_timeout=1.0))
@@ -56,26 +60,11 @@ async def bot_app(api: BotApiServer, store: Store, labels: FakeLabels,
         await stop_bot(app)
 
 
-async def said(api: BotApiServer, chat: int, count: int) -> list[str]:
-    """Wait until ``chat`` has ``count`` messages; return their visible texts."""
-    await api.until(lambda: len(api.sent(chat)) >= count)
-    return api.texts(chat)
-
-
-def button(api: BotApiServer, chat: int, data: str) -> int:
-    """The message id of the latest message in ``chat`` with a button carrying ``data``."""
-    for sent in reversed(api.sent(chat)):
-        rows = (sent.reply_markup or {}).get("inline_keyboard", [])
-        if any(b.get("callback_data") == data for row in rows for b in row):
-            return sent.message_id
-    raise AssertionError(f"no button {data!r} in chat {chat}")
-
-
 def pipeline_enqueue(store: Store, clock: Clock, event_id: int, ev: DetectedEvent) -> None:
     """Queue the alert for instant subscribers who want it, as the pipeline does."""
     with store.tx() as tx:
-        subs = [(s.chat_id, s.events, s.entities, s.muted_until) for s in tx.subscriptions()
-                if s.mode == "instant"]
+        subs = [(s.chat_id, subscriber_rules(s.events, s.entities, s.pairs), s.muted_until)
+                for s in tx.subscriptions() if s.mode == "instant"]
         for chat in match_subscribers(ev, subs, clock()):
             tx.enqueue(event_id, chat, clock())
 
@@ -88,51 +77,59 @@ NVIDIA_LAUNCH = DetectedEvent(type="chip_launch", confidence=0.9,
 async def test_a_subscriber_conversation_from_start_to_stop(
     api: BotApiServer, store: Store, notifier: TelegramNotifier, clock: Clock, bot_app: Any
 ) -> None:
-    """Start, watch via the keyboard, get an alert and its evidence, switch to daily and get a
-    digest, stop — and nothing more arrives."""
+    """Start, watch via the keyboard (edited in place), get an alert and its evidence naming
+    the rule that matched, switch to daily and get a digest, stop after confirming — and
+    nothing more arrives."""
     chat = 5001
     api.inject_command(chat, "/start")
     assert "أهلاً" in (await said(api, chat, 1))[0]
 
     api.inject_command(chat, "/watch")
     await said(api, chat, 2)
-    api.inject_callback(chat, button(api, chat, "w:e:0"), "w:e:0")
-    await said(api, chat, 3)
-    api.inject_callback(chat, button(api, chat, "w+:e:nvidia"), "w+:e:nvidia")
-    assert "إنفيديا" in (await said(api, chat, 4))[3]
+    menu = button(api, chat, "w:e:0")
+    api.inject_callback(chat, menu, "w:e:0")
+    await api.until(lambda: bool(api.find(chat, menu) and api.find(chat, menu).edits))  # type: ignore[union-attr]
+    api.inject_callback(chat, menu, "w+:e:nvidia:0")
+    await api.until(lambda: "✅ إنفيديا" in labels_of(api, chat, menu))
+    assert len(api.sent(chat)) == 2  # taps edit the keyboard; nothing new is posted
     sub = get_subscriber(store, str(chat))
     assert sub is not None and sub.entities == {"nvidia"}
 
     event_id = make_event(store, clock, headline="إنفيديا تطلق شريحة جديدة للصين")
     pipeline_enqueue(store, clock, event_id, NVIDIA_LAUNCH)
     await drain(store, notifier, clock, "t")
-    alert = (await said(api, chat, 5))[4]
+    alert = (await said(api, chat, 3))[2]
     assert "إنفيديا تطلق شريحة جديدة للصين" in alert
 
     api.inject_callback(chat, button(api, chat, f"ev:{event_id}"), f"ev:{event_id}")
-    assert "أطلقت إنفيديا شريحة جديدة" in (await said(api, chat, 6))[5]
-    await api.until(lambda: len(api.calls_of("answerCallbackQuery")) >= 3)
+    evidence = (await said(api, chat, 4))[3]
+    assert "أطلقت إنفيديا شريحة جديدة" in evidence
+    assert "طابق قاعدتك: إنفيديا — أي حدث" in evidence
 
     api.inject_command(chat, "/mode daily")
-    await said(api, chat, 7)
+    await said(api, chat, 5)
     second = make_event(store, clock, headline="إنفيديا تبدأ الإنتاج الضخم")
     pipeline_enqueue(store, clock, second, NVIDIA_LAUNCH)
     assert outbox_states(store) == {"alert/sent": 1}  # daily subscribers get no instant alert
     clock.advance(hours=1)
     assert await send_digests(store, notifier, clock(), "daily") == 1
     assert await send_digests(store, notifier, clock(), "daily") == 0  # once per period
-    digest = (await said(api, chat, 8))[7]
+    digest = (await said(api, chat, 6))[5]
     assert "ملخص اليوم" in digest and "إنفيديا تبدأ الإنتاج الضخم" in digest
 
     api.inject_command(chat, "/stop")
-    await said(api, chat, 9)
-    assert get_subscriber(store, str(chat)) is None
+    await said(api, chat, 7)
+    assert get_subscriber(store, str(chat)) is not None  # nothing happens before confirming
+    confirm = button(api, chat, "stop:yes")
+    api.inject_callback(chat, confirm, "stop:yes")
+    await api.until(lambda: get_subscriber(store, str(chat)) is None)
+    await api.until(lambda: "حذف بياناتك" in (api.find(chat, confirm).plain or ""))  # type: ignore[union-attr]
     third = make_event(store, clock, headline="إنفيديا مرة أخرى")
     pipeline_enqueue(store, clock, third, NVIDIA_LAUNCH)
     clock.advance(days=1)
     await send_digests(store, notifier, clock(), "daily")
     await drain(store, notifier, clock, "t")
-    assert len(api.sent(chat)) == 9
+    assert len(api.sent(chat)) == 7
     assert api.unknown == []
 
 
@@ -151,26 +148,33 @@ async def test_english_user_gets_english_and_can_switch_language(
 async def test_typed_watch_in_arabic_and_english_list_and_unwatch(
     api: BotApiServer, store: Store, bot_app: Any
 ) -> None:
-    """Names typed in either language (any alef form) become watch rules, listed and removed."""
+    """Names typed in either language (any alef form) become watch rules — each its own
+    line in /list, "any" spelt out — and the /unwatch keyboard removes them in place."""
     chat = 6002
     api.inject_command(chat, "/start")
     await said(api, chat, 1)
     api.inject_command(chat, "/watch انفيديا")
-    api_texts = await said(api, chat, 2)
-    assert "✅" in api_texts[1]
+    assert "✅" in (await said(api, chat, 2))[1]
     api.inject_command(chat, "/watch Chip launch")
     await said(api, chat, 3)
     api.inject_command(chat, "/watch شيء مجهول")
     assert "لم أتعرّف" in (await said(api, chat, 4))[3]
+    api.inject_command(chat, "/watch هواوي إنتاج ضخم")
+    assert "هواوي — إنتاج ضخم" in (await said(api, chat, 5))[4]
     sub = get_subscriber(store, str(chat))
-    assert sub is not None and sub.entities == {"nvidia"} and sub.events == {"chip_launch"}
+    assert sub is not None and sub.rules == {("nvidia", None), (None, "chip_launch"),
+                                             ("huawei", "mass_production")}
     api.inject_command(chat, "/list")
-    listing = (await said(api, chat, 5))[4]
-    assert "إنفيديا" in listing and "إطلاق شريحة" in listing
+    listing = (await said(api, chat, 6))[5].splitlines()
+    assert "• إنفيديا — أي حدث" in listing
+    assert "• أي جهة — إطلاق شريحة" in listing
+    assert "• هواوي — إنتاج ضخم" in listing
     api.inject_command(chat, "/unwatch")
-    await said(api, chat, 6)
-    api.inject_callback(chat, button(api, chat, "u-:e:nvidia"), "u-:e:nvidia")
     await said(api, chat, 7)
+    keyboard = button(api, chat, "u-:e:nvidia")
+    api.inject_callback(chat, keyboard, "u-:e:nvidia")
+    await api.until(lambda: not any("إنفيديا" in t for t in labels_of(api, chat, keyboard)))
+    assert len(api.sent(chat)) == 7
     sub = get_subscriber(store, str(chat))
     assert sub is not None and sub.entities == frozenset()
 
@@ -247,8 +251,8 @@ async def test_the_shipped_gazetteer_and_taxonomy_drive_keyboards_and_typed_name
     entities = label_choices(engine, engine.entity_kinds(), "entity")
     types = label_choices(engine, engine.event_types(), "event")
     app = build_application(
-        {("telegram", "api_url"): api.base_url + "/bot"}, store, engine, clock, token=TOKEN,
-        entity_ids_with_labels=entities, event_types_with_labels=types,
+        {("telegram", "api_url"): api.base_url + "/bot"}, StoreForBot(store), engine, clock,
+        token=TOKEN, entity_ids_with_labels=entities, event_types_with_labels=types,
         settings=BotSettings(poll_timeout=1.0, set_commands=False))
     await start_bot(app)
     try:
@@ -264,13 +268,14 @@ async def test_the_shipped_gazetteer_and_taxonomy_drive_keyboards_and_typed_name
         assert "export_permit" in sub.events
         api.inject_command(chat, "/watch")
         await said(api, chat, 4)
+        keyboard = api.sent(chat)[-1].message_id
         page, seen = 0, 0
-        while True:  # walk every page of the entity keyboard
+        while True:  # walk every page of the entity keyboard, in place
             data = f"w:e:{page}"
-            count = len(api.sent(chat))
-            api.inject_callback(chat, button(api, chat, data), data)
-            await said(api, chat, count + 1)
-            rows = api.sent(chat)[-1].reply_markup["inline_keyboard"]
+            edits = len(api.find(chat, keyboard).edits)  # type: ignore[union-attr]
+            api.inject_callback(chat, keyboard, data)
+            await api.until(lambda e=edits: len(api.find(chat, keyboard).edits) > e)  # type: ignore[union-attr,misc]
+            rows = api.find(chat, keyboard).reply_markup["inline_keyboard"]  # type: ignore[union-attr]
             picks = [b for row in rows for b in row if b["callback_data"].startswith("w+:")]
             assert all(len(b["callback_data"].encode()) <= 64 for b in picks)
             seen += len(picks)
@@ -278,9 +283,9 @@ async def test_the_shipped_gazetteer_and_taxonomy_drive_keyboards_and_typed_name
                 break
             page += 1
         assert seen == len(entities)
+        assert len(api.sent(chat)) == 4
     finally:
         await stop_bot(app)
-
 
 
 async def test_webhook_mode_registers_the_webhook_and_answers_posted_updates(
@@ -292,7 +297,8 @@ async def test_webhook_mode_registers_the_webhook_and_answers_posted_updates(
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     app = build_application(
-        {("telegram", "api_url"): api.base_url + "/bot"}, store, labels, clock, token=TOKEN,
+        {("telegram", "api_url"): api.base_url + "/bot"}, StoreForBot(store), labels, clock,
+        token=TOKEN,
         entity_ids_with_labels=[(k, ar, en) for k, (ar, en) in ENTITIES.items()],
         event_types_with_labels=[(k, ar, en) for k, (ar, en) in TYPES.items()],
         settings=BotSettings(webhook_url="https://bot.example", webhook_listen="127.0.0.1",

@@ -7,8 +7,10 @@ from datetime import UTC, datetime, timedelta
 from tests.conftest import Clock
 from tests.support.botapi import BotApiServer, parse_html
 from tests.telegram.helpers import TOKEN, FakeLabels, drain_all, make_event, settings_for
+from tracker.alerts.digests import queue_digests
 from tracker.alerts.render import SafeLabels
 from tracker.model import EventDate, TimelineEvent
+from tracker.store.botport import StoreForBot
 from tracker.store.repo import Store
 from tracker.store.subscribers import (
     add_rule,
@@ -18,7 +20,7 @@ from tracker.store.subscribers import (
     update_subscriber,
 )
 from tracker.telegram.bot import label_choices
-from tracker.telegram.digest import build_digest, queue_digests
+from tracker.telegram.digest import build_digest
 from tracker.telegram.handlers import parse_period
 from tracker.telegram.sender import TelegramNotifier, make_bot
 
@@ -97,7 +99,7 @@ async def test_weekly_digest_reaches_a_config_channel_with_the_week_as_html(
     clock.advance(hours=2)
     bot = make_bot(TOKEN, settings_for(api))
     async with bot:
-        notifier = TelegramNotifier(bot, store, labels, per_chat_interval=0.0,
+        notifier = TelegramNotifier(bot, StoreForBot(store), labels, per_chat_interval=0.0,
                                     channels={"@chips": (frozenset(), frozenset({"nvidia"}))},
                                     timezone="Asia/Riyadh")
         assert enqueue_digest(store, "@chips", digest_key("weekly", clock()),

@@ -15,6 +15,7 @@ from tests.telegram.helpers import (
     settings_for,
 )
 from tracker.alerts.outbox import drain
+from tracker.store.botport import StoreForBot
 from tracker.store.repo import OutboxMessage, Store
 from tracker.store.subscribers import (
     delivered_counts,
@@ -212,7 +213,8 @@ async def test_build_notifier_reads_the_api_url_from_config(
     api: BotApiServer, store: Store, labels: FakeLabels, clock: Clock
 ) -> None:
     """The daemon's notifier talks to telegram.api_url and opens/closes its connections."""
-    notifier = build_notifier({("telegram", "api_url"): api.base_url + "/bot"}, store, labels,
+    notifier = build_notifier({("telegram", "api_url"): api.base_url + "/bot"},
+                              StoreForBot(store), labels,
                               token="123456:TEST-token")
     await notifier.start()
     try:
@@ -240,7 +242,7 @@ async def test_one_chat_gets_at_most_one_message_per_interval(
     """Messages to one chat are spaced by the per-chat interval; other chats do not wait."""
     bot = make_bot("123456:TEST-token", settings_for(api))
     async with bot:
-        notifier = TelegramNotifier(bot, store, labels, per_chat_interval=0.2)
+        notifier = TelegramNotifier(bot, StoreForBot(store), labels, per_chat_interval=0.2)
         for n in range(3):
             enqueue(store, clock, make_event(store, clock, headline=f"خبر {n}"), [800])
         enqueue(store, clock, make_event(store, clock), [801])

@@ -12,6 +12,7 @@ from telegram.error import NetworkError
 from tests.conftest import Clock
 from tests.support.botapi import BotApiServer
 from tests.telegram.helpers import TOKEN, FakeLabels, drain_all, enqueue, make_event, settings_for
+from tracker.store.botport import StoreForBot
 from tracker.store.repo import Store
 from tracker.telegram.sender import TelegramNotifier, make_bot
 from tracker.telegram.transport import LeanRequest
@@ -23,7 +24,7 @@ async def test_slow_answers_time_out_and_the_outbox_retries(
     """A Bot API slower than the timeout is a transient failure: retried, then delivered."""
     bot = make_bot(TOKEN, settings_for(api, timeout=0.3))
     async with bot:
-        notifier = TelegramNotifier(bot, store, labels, per_chat_interval=0)
+        notifier = TelegramNotifier(bot, StoreForBot(store), labels, per_chat_interval=0)
         enqueue(store, clock, make_event(store, clock), [1])
         api.fault("slow", delay=1.0, times=1)
         report = await drain_all(store, notifier, clock)

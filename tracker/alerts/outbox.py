@@ -8,7 +8,14 @@ for many rows) without widening the window a crash can repeat.
 
 Outcomes, in order:
 1. the notifier returns: the row is marked sent (with the message id, for later edits);
+   it raises :class:`Unconfirmed` (the receiver answered success in a form we cannot read):
+   the row is marked sent too — never sent again — with the reason kept and logged as an
+   error for the operator;
 2. it raises :class:`RetryLater`: the row goes back to pending, due after the given delay;
+   a flood wait (``flood`` set) also holds every later message to that chat — or, for a
+   bot-wide wait, to every chat — until it has passed, here (rows already claimed) and in
+   the database (:mod:`tracker.store.gates`, for every process). Flood waits on two chats
+   within a second of each other are taken as one bot-wide wait;
 3. it raises :class:`Undeliverable`: the row is marked failed at once (and the caller may
    deactivate the chat);
 4. it raises :class:`Rejected`: the message itself was refused (e.g. malformed HTML); the row
@@ -18,7 +25,9 @@ Outcomes, in order:
    until ``max_attempts``, then marked failed and logged for the operator.
 
 The drain claims the next batch while the previous one is still being delivered, and stops
-when a claim comes back short (nothing more is due). A notifier with a ``prepare`` method
+when a claim comes back short (nothing more is due). A row claimed behind an earlier message
+to its chat carries a ``wait`` (its slot): it sleeps that long without taking a delivery slot,
+then checks the flood waits once more before it goes. A notifier with a ``prepare`` method
 (:class:`BatchNotifier`) sees each claimed batch first, to load what it needs in one query.
 """
 
@@ -33,18 +42,32 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from tracker.errors import DeliveryError
+from tracker.store.gates import flood_waits
 from tracker.store.repo import OutboxMessage, Store
+
+__all__ = ["BatchNotifier", "DrainReport", "FloodHolds", "Notifier", "OutboxMessage",
+           "PacedNotifier", "Rejected", "RetryLater", "Unconfirmed", "Undeliverable", "drain"]
 from tracker.store.subscribers import Retry, Sent, claim_outbox, record_outcomes
 
 log = logging.getLogger(__name__)
 
 
 class RetryLater(DeliveryError):
-    """The receiver asked us to wait (flood control) or is temporarily down."""
+    """The receiver asked us to wait (flood control) or is temporarily down.
 
-    def __init__(self, message: str, after_seconds: float) -> None:
+    ``flood`` is ``"chat"`` when nothing may go to this chat until the delay has passed,
+    ``"all"`` when nothing may go to any chat, None when only this message waits.
+    """
+
+    def __init__(self, message: str, after_seconds: float, flood: str | None = None) -> None:
         super().__init__(message)
         self.after_seconds = after_seconds
+        self.flood = flood
+
+
+class Unconfirmed(DeliveryError):
+    """The receiver answered success, but not in a form we can read: it was probably
+    delivered, so it must not be sent again."""
 
 
 class Undeliverable(DeliveryError):
@@ -67,11 +90,48 @@ class BatchNotifier(Notifier, Protocol):
     async def prepare(self, messages: Sequence[OutboxMessage]) -> None: ...
 
 
+class PacedNotifier(Notifier, Protocol):
+    """A notifier whose receiver wants messages to one chat spaced (Telegram: 1 s for a
+    private chat, 3 s for a group); the claim hands out slots accordingly."""
+
+    def chat_interval(self, chat_id: str) -> float: ...
+
+
+class FloodHolds:
+    """Flood waits this drain learned of, by chat (``"*"``: every chat), on the drain's clock."""
+
+    ALL = "*"
+
+    def __init__(self) -> None:
+        self.until: dict[str, datetime] = {}
+        self.began: dict[str, datetime] = {}
+
+    def held(self, chat_id: str, now: datetime) -> datetime | None:
+        """The end of the wait that holds ``chat_id`` now, if any."""
+        ends = [t for t in (self.until.get(chat_id), self.until.get(self.ALL))
+                if t is not None and t > now]
+        return max(ends) if ends else None
+
+    def add(self, chat_id: str, flood: str, now: datetime, until: datetime, *,
+            escalate: bool = True) -> str:
+        """Record a wait; returns the gate it holds (the chat, or ``"*"``)."""
+        key = self.ALL if flood == "all" else chat_id
+        if escalate and key != self.ALL and any(
+                c != chat_id and c != self.ALL and self.until[c] > now
+                and now - self.began[c] <= timedelta(seconds=1) for c in self.until):
+            key = self.ALL  # two chats refused at once: the bot as a whole is over its limit
+        if self.until.get(key, now) <= until:
+            self.until[key] = until
+            self.began[key] = now
+        return key
+
+
 @dataclass
 class DrainReport:
     sent: int = 0
     retried: int = 0
     failed: int = 0
+    unconfirmed: int = 0  # counted in ``sent`` too
 
 
 async def drain(
@@ -99,14 +159,28 @@ async def drain(
     full = asyncio.Event()
     finished = False
     prepare = getattr(notifier, "prepare", None)
+    interval_of = getattr(notifier, "chat_interval", None)
+    holds = FloodHolds()
     gather_at = max(1, concurrency // 2)
 
     async def one(msg: OutboxMessage) -> None:
         outcomes.append(await _deliver(notifier, msg, clock, report, max_attempts,
-                                       on_undeliverable))
+                                       on_undeliverable, holds))
         ready.set()
         if len(outcomes) >= gather_at:
             full.set()
+
+    async def later(msg: OutboxMessage) -> None:
+        """A row behind an earlier message to its chat: sleep to its slot, then go."""
+        await asyncio.sleep(msg.wait)
+        floods = await asyncio.to_thread(flood_waits, store, [msg.chat_id])
+        now = clock()
+        for chat, until in floods.items():
+            if until > now:
+                holds.add(msg.chat_id, "all" if chat == FloodHolds.ALL else "chat", now, until,
+                          escalate=False)
+        await gate.acquire()
+        await one(msg)
 
     async def producer() -> None:
         nonlocal finished
@@ -114,10 +188,13 @@ async def drain(
         try:
             while True:
                 claimed = await asyncio.to_thread(claim_outbox, store, owner, clock(), lease,
-                                                  batch)
+                                                  batch, interval_of=interval_of)
                 if claimed and prepare is not None:
                     await prepare(claimed)
                 for msg in claimed:
+                    if msg.wait > 0:
+                        tasks.append(asyncio.create_task(later(msg)))
+                        continue
                     await gate.acquire()
                     tasks.append(asyncio.create_task(one(msg)))
                 tasks = [t for t in tasks if not t.done()]
@@ -164,13 +241,32 @@ async def drain(
 async def _deliver(
     notifier: Notifier, msg: OutboxMessage, clock: Callable[[], datetime],
     report: DrainReport, max_attempts: int, on_undeliverable: Callable[[str], None] | None,
+    holds: FloodHolds,
 ) -> Sent | Retry:
     """Deliver one message and turn the result into an outcome (see the module docstring)."""
+    held = holds.held(msg.chat_id, clock())
+    if held is not None:  # a flood wait began after this row was claimed
+        report.retried += 1
+        return Retry(msg.id, "held by a flood wait", held)
     try:
         message_id = await notifier.deliver(msg)
     except RetryLater as exc:
         report.retried += 1
-        return Retry(msg.id, str(exc), clock() + timedelta(seconds=exc.after_seconds))
+        now = clock()
+        until = now + timedelta(seconds=exc.after_seconds)
+        if exc.flood is None:
+            return Retry(msg.id, str(exc), until)
+        key = holds.add(msg.chat_id, exc.flood, now, until)
+        log.warning("flood_wait", extra={"chat_id": msg.chat_id, "outbox_id": msg.id,
+                                         "retry_after": exc.after_seconds,
+                                         "scope": "all" if key == FloodHolds.ALL else "chat"})
+        return Retry(msg.id, str(exc), holds.until[key], flood=key)
+    except Unconfirmed as exc:
+        log.error("delivery_unconfirmed", extra={"chat_id": msg.chat_id, "outbox_id": msg.id,
+                                                 "error": str(exc)})
+        report.sent += 1
+        report.unconfirmed += 1
+        return Sent(msg.id, None, len(msg.sources), note=f"delivered-unconfirmed: {exc}")
     except Undeliverable as exc:
         log.warning("undeliverable", extra={"chat_id": msg.chat_id, "outbox_id": msg.id,
                                             "error": str(exc)})

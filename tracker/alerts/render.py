@@ -13,6 +13,7 @@ import html
 import re
 from collections.abc import Sequence
 from typing import Protocol
+from zoneinfo import ZoneInfo
 
 from tracker.model import SourceView, TimelineEvent
 
@@ -65,10 +66,12 @@ def isolate_latin(text: str) -> str:
     return _LATIN_RUN.sub(lambda m: "\u2066" + m.group(0) + "\u2069", text)
 
 
-def _date(event: TimelineEvent, lang: str) -> str:
-    """The event date as the text gave it, else the day it was first reported."""
+def _date(event: TimelineEvent, lang: str, tz: str | None = None) -> str:
+    """The event date as the text gave it, else the day it was first reported (in ``tz``,
+    the configured zone, when given)."""
     if event.event_date is None:
-        return event.sort_date.date().isoformat()
+        when = event.sort_date.astimezone(ZoneInfo(tz)) if tz else event.sort_date
+        return when.date().isoformat()
     return event.event_date.value
 
 
@@ -85,20 +88,26 @@ def _reported_by(n: int, lang: str) -> str:
 
 def alert_html(
     event: TimelineEvent, sources: Sequence[SourceView], labels: Labels, lang: str = "ar",
-    max_sources: int = 10,
+    max_sources: int = 10, tz: str | None = None,
 ) -> str:
-    """The Telegram HTML of an alert (evidence goes behind a button, not in the text)."""
+    """The Telegram HTML of an alert (evidence goes behind a button, not in the text);
+    dates in ``tz`` (the configured zone) when given."""
     w = _WORDS[lang]
     esc = html.escape
     # Isolate Latin runs before escaping: isolating escaped text would split "&amp;".
     iso = isolate_latin if lang == "ar" else str
-    entities = "، ".join(esc(iso(labels.entity_label(e.id, lang))) for e in event.entities)
+    entities = ("، " if lang == "ar" else ", ").join(
+        esc(iso(labels.entity_label(e.id, lang))) for e in event.entities)
+    headline = esc(isolate_latin(event.headline) if lang == "ar" else event.headline)
+    first = next((s.url for s in sources if s.url), None)
+    if first and len(headline) <= 1000:  # the headline opens its first source
+        headline = f'<a href="{esc(first, quote=True)}">{headline}</a>'
     lines = [
         f"<b>{esc(labels.labels(event.type, lang))}</b>",
-        esc(isolate_latin(event.headline) if lang == "ar" else event.headline),
+        headline,
         "",
         f"<b>{w['entities']}:</b> {entities}",
-        f"<b>{w['date']}:</b> {esc(_date(event, lang))}",
+        f"<b>{w['date']}:</b> {esc(_date(event, lang, tz))}",
         f"<b>{w['status']}:</b> {esc(_STATUS[lang].get(event.status, event.status))}",
         f"<b>{w['sources']}</b> ({esc(_reported_by(len(sources), lang))}):",
     ]

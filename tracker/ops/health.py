@@ -12,7 +12,9 @@ event loop: a synchronous database check runs in a worker thread, with a timeout
    an exception) or ``"timeout"``;
 2. the scheduler must be running (``scheduler_running()``) — else ``"scheduler": "stopped"``;
 3. if ``max_cycle_age`` is set, the last poll cycle must have finished within it — else
-   ``"scheduler": "stalled"`` (a cycle that hangs is as bad as no scheduler).
+   ``"scheduler": "stalled"`` (a cycle that hangs is as bad as no scheduler);
+4. each named component (``components()``, e.g. ``{"telegram": "unreachable"}``) must say
+   ``"ok"`` — else it is failing, under its own name.
 
 All pass: 200 ``{"status": "ok", "database": "ok", "scheduler": "running",
 "last_cycle_at": ISO-8601 or null, "version": …}``; otherwise 503 with ``"status": "fail"``
@@ -27,7 +29,7 @@ import contextlib
 import inspect
 import json
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from http import HTTPStatus
@@ -55,6 +57,8 @@ class HealthChecks:
     #: 503 "stalled" when the last cycle finished longer ago than this (None: never).
     max_cycle_age: timedelta | None = None
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+    #: other parts and their state ("ok" or what is wrong), e.g. the Telegram link
+    components: Callable[[], Mapping[str, str]] = dict
 
 
 async def health_report(checks: HealthChecks) -> tuple[int, dict[str, Any]]:
@@ -70,12 +74,15 @@ async def health_report(checks: HealthChecks) -> tuple[int, dict[str, Any]]:
         scheduler = "stalled"
     if scheduler != "running":
         failing.append("scheduler")
+    parts = dict(checks.components())
+    failing += [name for name, state in parts.items() if state != "ok"]
     body: dict[str, Any] = {
         "status": "fail" if failing else "ok",
         "database": database,
         "scheduler": scheduler,
         "last_cycle_at": last.astimezone(UTC).isoformat() if last else None,
         "version": checks.version,
+        **parts,
     }
     if failing:
         body["failing"] = failing

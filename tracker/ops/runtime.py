@@ -61,14 +61,16 @@ class Operations:
         self._last_cycle_at: Callable[[], datetime | None] = lambda: None
 
     async def start(self, *, check_database: DatabaseCheck, scheduler_running: Callable[[], bool],
-                    last_cycle_at: Callable[[], datetime | None], status: str = "") -> None:
+                    last_cycle_at: Callable[[], datetime | None], status: str = "",
+                    components: Callable[[], Mapping[str, str]] | None = None) -> None:
         """Serve ``/healthz`` and ``/metrics``, tell systemd we are ready, start the watchdog."""
         self._scheduler_running = scheduler_running
         self._last_cycle_at = last_cycle_at
         s = self.settings
         if s.health_enabled:
             checks = HealthChecks(check_database, scheduler_running, last_cycle_at,
-                                  self.version, max_cycle_age=s.max_cycle_age, clock=self.clock)
+                                  self.version, max_cycle_age=s.max_cycle_age, clock=self.clock,
+                                  components=components or (lambda: {}))
             try:
                 self.server = await start_health_server(self.metrics, checks, s.health_host,
                                                         s.health_port)

@@ -110,6 +110,7 @@ class OutboxMessage:
     sources: tuple[SourceView, ...]
     message_id: str | None
     payload: str | None = None  # the text of a notice (kind "notice")
+    wait: float = 0.0  # seconds after the claim before it may go (its chat's slot)
 
 
 @dataclass(frozen=True)
@@ -120,6 +121,7 @@ class Subscription:
     muted_until: datetime | None
     events: frozenset[str]
     entities: frozenset[str]
+    pairs: frozenset[tuple[str, str]] = frozenset()  # rules naming an entity and a type
 
 
 def _feed_view(row: FeedRow) -> FeedView:
@@ -600,6 +602,8 @@ class Tx:
                 chat_id=s.chat_id, lang=s.lang, mode=s.mode, muted_until=s.muted_until,
                 events=frozenset(r.value for r in mine if r.kind == "event"),
                 entities=frozenset(r.value for r in mine if r.kind == "entity"),
+                pairs=frozenset((e, t) for e, _, t in (r.value.partition("|") for r in mine
+                                                       if r.kind == "pair") if e and t),
             ))
         return out
 

@@ -19,22 +19,28 @@ bounds those by its concurrency.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, delete, func, or_, update
+from sqlalchemy import and_, bindparam, delete, func, or_, update
 from sqlmodel import col, select
 
 from tracker.model import SourceView, TimelineEvent
+from tracker.store import gates
 from tracker.store.repo import OutboxMessage, Store, Tx, _event_view
 from tracker.store.tables import EventRow, EventSourceRow, OutboxRow, SubscriberRow, WatchRuleRow
 
 
 @dataclass(frozen=True)
 class SubscriberView:
-    """A subscriber and its own watch rules."""
+    """A subscriber and its own watch rules.
+
+    Rules are stored one row each: kind ``entity`` (that entity, any event), ``event`` (that
+    event type, any entity) or ``pair`` (``"entity|event"``: both). Any rule that holds is
+    enough (see :func:`tracker.alerts.match.matched_rule`).
+    """
 
     chat_id: str
     lang: str
@@ -43,6 +49,30 @@ class SubscriberView:
     active: bool
     events: frozenset[str]
     entities: frozenset[str]
+    pairs: frozenset[tuple[str, str]] = frozenset()
+    quiet_low: bool = False
+
+    @property
+    def rules(self) -> frozenset[tuple[str | None, str | None]]:
+        """Every rule as ``(entity or None, event type or None)``."""
+        return frozenset({*((e, None) for e in self.entities),
+                          *((None, t) for t in self.events), *self.pairs})
+
+
+def rule_row(rule: tuple[str | None, str | None]) -> tuple[str, str]:
+    """The (kind, value) a rule is stored as."""
+    entity, event = rule
+    if entity and event:
+        return "pair", f"{entity}|{event}"
+    if entity:
+        return "entity", entity
+    if event:
+        return "event", event
+    raise ValueError("a watch rule names an entity, an event type, or both")
+
+
+def _pairs(values: Iterable[str]) -> frozenset[tuple[str, str]]:
+    return frozenset((e, t) for e, _, t in (v.partition("|") for v in values) if e and t)
 
 
 @dataclass(frozen=True)
@@ -52,6 +82,7 @@ class Sent:
     outbox_id: int
     message_id: str | None
     source_count: int = 0
+    note: str | None = None  # e.g. "delivered-unconfirmed: …" (kept in last_error)
 
 
 @dataclass(frozen=True)
@@ -62,6 +93,7 @@ class Retry:
     error: str
     next_attempt_at: datetime
     give_up: bool = False
+    flood: str | None = None  # a flood wait until next_attempt_at: the chat id, or "*" (all)
 
 
 # --- subscribers ---------------------------------------------------------------------------
@@ -76,7 +108,8 @@ def _view(tx: Tx, row: SubscriberRow) -> SubscriberView:
     return SubscriberView(
         chat_id=row.chat_id, lang=row.lang, mode=row.mode, muted_until=row.muted_until,
         active=row.active, events=frozenset(r.value for r in rules if r.kind == "event"),
-        entities=frozenset(r.value for r in rules if r.kind == "entity"))
+        entities=frozenset(r.value for r in rules if r.kind == "entity"),
+        pairs=_pairs(r.value for r in rules if r.kind == "pair"), quiet_low=row.quiet_low)
 
 
 def subscribe(store: Store, chat_id: str, lang: str, now: datetime) -> bool:
@@ -101,7 +134,7 @@ def get_subscriber(store: Store, chat_id: str) -> SubscriberView | None:
 
 def update_subscriber(store: Store, chat_id: str, *, lang: str | None = None,
                       mode: str | None = None, muted_until: datetime | None = None,
-                      unmute: bool = False) -> bool:
+                      unmute: bool = False, quiet_low: bool | None = None) -> bool:
     """Change settings of an existing subscriber; False when there is none."""
     with store.tx() as tx:
         row = _row(tx, chat_id)
@@ -113,12 +146,15 @@ def update_subscriber(store: Store, chat_id: str, *, lang: str | None = None,
             row.mode = mode
         if muted_until is not None or unmute:
             row.muted_until = muted_until
+        if quiet_low is not None:
+            row.quiet_low = quiet_low
         tx.session.add(row)
         return True
 
 
 def add_rule(store: Store, chat_id: str, kind: str, value: str) -> bool:
-    """Watch ``value`` (kind ``entity`` or ``event``); False when already watched or unknown."""
+    """Watch ``value`` (kind ``entity``, ``event`` or ``pair``, see :func:`rule_row`); False
+    when already watched or there is no such subscriber."""
     with store.tx() as tx:
         row = _row(tx, chat_id)
         if row is None:
@@ -251,6 +287,39 @@ def events_between(store: Store, since: datetime, until: datetime,
         return [_event_view(r) for r in tx.session.exec(q).all()]
 
 
+def events_for_rules(store: Store, since: datetime, until: datetime,
+                     rules: frozenset[tuple[str | None, str | None]],
+                     limit: int = 200) -> list[TimelineEvent]:
+    """Events first seen in [since, until) that any of a subscriber's ``rules`` wants."""
+    if not rules:
+        return []
+    conditions = []
+    for entity, event in sorted(rules, key=lambda r: (r[0] or "", r[1] or "")):
+        parts = []
+        if entity:
+            parts.append(col(EventRow.entity_keys).contains(f" {entity} "))
+        if event:
+            parts.append(col(EventRow.type) == event)
+        conditions.append(and_(*parts))
+    with store.tx() as tx:
+        q = (select(EventRow)
+             .where(EventRow.first_seen >= since, EventRow.first_seen < until, or_(*conditions))
+             .order_by(col(EventRow.sort_date)).limit(limit))
+        return [_event_view(r) for r in tx.session.exec(q).all()]
+
+
+def quiet_chats(store: Store, chat_ids: Iterable[str]) -> set[str]:
+    """The chats among ``chat_ids`` that want rumoured and planned alerts without a sound."""
+    ids = sorted(set(chat_ids))
+    out: set[str] = set()
+    with store.tx() as tx:
+        for start in range(0, len(ids), 500):
+            out.update(tx.session.exec(select(SubscriberRow.chat_id).where(
+                col(SubscriberRow.chat_id).in_(ids[start:start + 500]),
+                SubscriberRow.quiet_low)).all())
+    return out
+
+
 # --- outbox ------------------------------------------------------------------------------
 
 
@@ -323,24 +392,65 @@ def parse_digest_window(watchlist: str | None) -> tuple[str, datetime, datetime]
     return key.split(":")[1], datetime.fromisoformat(since), datetime.fromisoformat(until)
 
 
-def claim_outbox(store: Store, owner: str, now: datetime, lease: timedelta,
-                 limit: int) -> list[OutboxMessage]:
-    """Lease due pending rows, oldest first — like ``Store.claim_outbox`` in a few queries.
+def claim_outbox(store: Store, owner: str, now: datetime, lease: timedelta, limit: int, *,
+                 interval_of: Callable[[str], float] | None = None,
+                 horizon: timedelta = timedelta(seconds=10)) -> list[OutboxMessage]:
+    """Lease due pending rows, oldest first, each with the wait its chat's gate imposes.
 
-    Events and their sources are loaded once per event, not once per row, so a fan-out of
-    one event to thousands of chats costs three queries per batch.
+    ``interval_of(chat_id)`` is the spacing Telegram wants for that chat (seconds; None: no
+    spacing); flood waits are always honoured. The order of decisions is in
+    :mod:`tracker.store.gates`. Events and their sources are loaded once per event, not once
+    per row, so a fan-out of one event to thousands of chats costs a few queries per batch.
     """
+    postgres = store.engine.dialect.name == "postgresql"
     with store.tx() as tx:
-        q = (select(OutboxRow)
-             .where(OutboxRow.state == "pending", OutboxRow.next_attempt_at <= now,
-                    or_(col(OutboxRow.lease_expires).is_(None),
-                        col(OutboxRow.lease_expires) < now))
-             .order_by(col(OutboxRow.id)).limit(limit))
-        if store.engine.dialect.name == "postgresql":
-            q = q.with_for_update(skip_locked=True)
-        rows = tx.session.exec(q).all()
-        if not rows:
+        bot_flood = gates.lock_bot_gate(tx)
+        if bot_flood is not None and bot_flood > now:
             return []
+        chosen: list[tuple[OutboxRow, float]] = []
+        running: dict[str, datetime] = {}
+        known: dict[str, tuple[datetime, datetime | None]] = {}
+        for _ in range(5):  # rows put off move out of the way: look once more behind them
+            want = limit - len(chosen)
+            q = (select(OutboxRow)
+                 .where(OutboxRow.state == "pending", OutboxRow.next_attempt_at <= now,
+                        or_(col(OutboxRow.lease_expires).is_(None),
+                            col(OutboxRow.lease_expires) < now))
+                 .order_by(col(OutboxRow.id)).limit(want))
+            if postgres:
+                q = q.with_for_update(skip_locked=True)
+            rows = tx.session.exec(q).all()
+            if not rows:
+                break
+            pace = {c: (interval_of(c) if interval_of else 0.0)
+                    for c in {r.chat_id for r in rows} - known.keys()}
+            known.update(gates.reserve(tx, [c for c, p in pace.items() if p > 0]))
+            known.update(gates.gates_of(tx, [c for c, p in pace.items() if p <= 0]))
+            for c in pace:
+                known.setdefault(c, (now, None))
+            put_off: list[dict[str, Any]] = []
+            for r in rows:
+                gate_next, flood = known[r.chat_id]
+                slot = gates.slot_for(now, running.get(r.chat_id, gate_next), flood, None)
+                if slot - now > horizon:
+                    put_off.append({"b_id": r.id, "b_next": slot})
+                    continue
+                chosen.append((r, (slot - now).total_seconds()))
+                step = interval_of(r.chat_id) if interval_of else 0.0
+                if step > 0:
+                    running[r.chat_id] = slot + timedelta(seconds=step)
+            if put_off:
+                table: Any = OutboxRow.__table__  # type: ignore[attr-defined]
+                tx.session.connection().execute(
+                    table.update().where(table.c.id == bindparam("b_id"))
+                    .values(next_attempt_at=bindparam("b_next")), put_off)
+            if len(rows) < want or len(chosen) >= limit:
+                break
+        gates.save_next(tx, running)
+        if not chosen:
+            return []
+        rows = [r for r, _ in chosen]
+        waits = {r.id: w for r, w in chosen}
         ids = [r.id for r in rows]
         tx.session.execute(update(OutboxRow).where(col(OutboxRow.id).in_(ids))
                            .values(lease_owner=owner, lease_expires=now + lease),
@@ -365,7 +475,7 @@ def claim_outbox(store: Store, owner: str, now: datetime, lease: timedelta,
                 id=r.id, chat_id=r.chat_id, kind=r.kind, watchlist=r.watchlist,
                 attempts=r.attempts, event=events.get(ev_id) if ev_id is not None else None,
                 sources=tuple(sources.get(ev_id, ())) if ev_id is not None else (),
-                message_id=r.message_id, payload=r.payload))
+                message_id=r.message_id, payload=r.payload, wait=waits[r.id]))
         return out
 
 
@@ -382,9 +492,9 @@ def record_outcomes(store: Store, now: datetime, sent: Sequence[Sent],
                 table.update().where(table.c.id == bindparam("b_id")).values(
                     state="sent", sent_at=now, message_id=bindparam("b_mid"),
                     sent_source_count=bindparam("b_count"), attempts=table.c.attempts + 1,
-                    lease_owner=None, lease_expires=None, last_error=None),
-                [{"b_id": s.outbox_id, "b_mid": s.message_id, "b_count": s.source_count}
-                 for s in sent])
+                    lease_owner=None, lease_expires=None, last_error=bindparam("b_note")),
+                [{"b_id": s.outbox_id, "b_mid": s.message_id, "b_count": s.source_count,
+                  "b_note": s.note[:2000] if s.note else None} for s in sent])
             ids = [s.outbox_id for s in sent]
             for start in range(0, len(ids), 500):
                 chunk = ids[start:start + 500]
@@ -403,6 +513,11 @@ def record_outcomes(store: Store, now: datetime, sent: Sequence[Sent],
                     lease_owner=None, lease_expires=None),
                 [{"b_id": r.outbox_id, "b_state": "failed" if r.give_up else "pending",
                   "b_next": r.next_attempt_at, "b_error": r.error[:2000]} for r in retries])
+            floods: dict[str, datetime] = {}
+            for r in retries:
+                if r.flood is not None:
+                    floods[r.flood] = max(r.next_attempt_at, floods.get(r.flood, now))
+            gates.record_floods(tx, floods)
 
 
 def _rearm_stale(tx: Tx, sent_ids: Sequence[int], now: datetime) -> None:
@@ -427,6 +542,14 @@ def outbox_states(store: Store) -> dict[str, int]:
         rows = tx.session.exec(select(OutboxRow.kind, OutboxRow.state, func.count())
                                .group_by(col(OutboxRow.kind), col(OutboxRow.state))).all()
         return {f"{k}/{s}": int(n) for k, s, n in rows}
+
+
+def unconfirmed_count(store: Store) -> int:
+    """Rows Telegram accepted with an answer we could not read (sent, never resent)."""
+    with store.tx() as tx:
+        return int(tx.session.exec(select(func.count()).select_from(OutboxRow).where(
+            OutboxRow.state == "sent",
+            col(OutboxRow.last_error).startswith("delivered-unconfirmed"))).one())
 
 
 def delivered_counts(store: Store) -> dict[str, int]:

@@ -138,6 +138,7 @@ class SubscriberRow(SQLModel, table=True):
     muted_until: datetime | None = Field(default=None, sa_column=_utc())
     active: bool = True
     created_at: datetime = Field(sa_column=_utc(nullable=False))
+    quiet_low: bool = False  # rumoured / planned alerts without a notification sound
 
 
 class WatchRuleRow(SQLModel, table=True):
@@ -148,7 +149,7 @@ class WatchRuleRow(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     subscriber_id: int = Field(foreign_key="subscriber.id", index=True)
-    kind: str  # entity | event
+    kind: str  # entity | event | pair ("entity|event")
     value: str
 
 
@@ -177,6 +178,21 @@ class OutboxRow(SQLModel, table=True):
     payload: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     created_at: datetime = Field(sa_column=_utc(nullable=False))
     sent_at: datetime | None = Field(default=None, sa_column=_utc())
+
+
+class ChatGateRow(SQLModel, table=True):
+    """When a chat may get its next message, shared by every process of a cluster.
+
+    ``next_at`` is the end of the last slot handed out (per-chat spacing); ``flood_until``
+    the end of a flood wait Telegram asked for (429 ``retry_after``). The row ``"*"`` is the
+    bot as a whole: a global flood wait holds every chat.
+    """
+
+    __tablename__ = "chat_gate"
+
+    chat_id: str = Field(primary_key=True)
+    next_at: datetime = Field(sa_column=_utc(nullable=False))
+    flood_until: datetime | None = Field(default=None, sa_column=_utc())
 
 
 class EventEntityRow(SQLModel, table=True):

@@ -6,7 +6,7 @@ for updates by default; with :attr:`BotSettings.webhook_url` set it listens for 
 instead. The daemon owns the loop, so the application is started and stopped explicitly::
 
     app = build_application(
-        config.values, store, engine, utc_now, token=token,
+        config.values, StoreForBot(store), engine, utc_now, token=token,
         entity_ids_with_labels=label_choices(engine, engine.entity_kinds(), "entity"),
         event_types_with_labels=label_choices(engine, engine.event_types(), "event"))
     await start_bot(app)          # initialise, start, begin polling (or the webhook)
@@ -16,23 +16,31 @@ instead. The daemon owns the loop, so the application is started and stopped exp
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+import logging
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from telegram import BotCommand, Update
+from telegram.error import TelegramError
 from telegram.ext import (
     AIORateLimiter,
     Application,
     ApplicationBuilder,
     CallbackQueryHandler,
     CommandHandler,
+    MessageHandler,
+    filters,
 )
 
 from tracker.alerts.render import Labels
-from tracker.store.repo import Store
 from tracker.telegram.handlers import Handlers
+from tracker.telegram.ports import BotStore
+from tracker.telegram.texts import say
+
+log = logging.getLogger(__name__)
 
 AnyApplication = Application[Any, Any, Any, Any, Any, Any]
 
@@ -44,6 +52,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "list": ("ما تتابعه", "what you follow"),
     "mode": ("فوري أو ملخص يومي/أسبوعي", "instant, daily or weekly"),
     "mute": ("إيقاف مؤقت للتنبيهات", "pause alerts"),
+    "quiet": ("الشائعات والخطط بلا صوت", "rumoured and planned alerts silently"),
     "timeline": ("آخر الأحداث", "latest events"),
     "lang": ("لغة الواجهة", "interface language"),
     "stop": ("إلغاء الاشتراك وحذف البيانات", "unsubscribe and delete data"),
@@ -70,7 +79,7 @@ class BotSettings:
 
 def build_application(
     config_values: Mapping[tuple[str, str], Any],
-    store: Store,
+    store: BotStore,
     labels: Labels,
     now_fn: Callable[[], datetime],
     *,
@@ -88,7 +97,9 @@ def build_application(
     settings = settings or BotSettings()
     handlers = Handlers(store, labels, now_fn, entities=entity_ids_with_labels,
                         event_types=event_types_with_labels,
-                        admins=tuple(config_values.get(("telegram", "admins"), ())))
+                        admins=tuple(config_values.get(("telegram", "admins"), ())),
+                        timezone=str(config_values.get(("scheduler", "timezone"), "UTC")),
+                        feedback=str(config_values.get(("telegram", "feedback"), "admins")))
     limiter = AIORateLimiter(overall_max_rate=settings.overall_per_second, overall_time_period=1,
                              group_max_rate=settings.group_per_minute, group_time_period=60,
                              max_retries=settings.reply_retries)
@@ -108,11 +119,14 @@ def build_application(
         ("watch", handlers.on_watch), ("unwatch", handlers.on_unwatch),
         ("list", handlers.on_list), ("mode", handlers.on_mode), ("mute", handlers.on_mute),
         ("timeline", handlers.on_timeline), ("stop", handlers.on_stop),
+        ("quiet", handlers.on_quiet),
         ("stats", handlers.on_stats), ("feeds", handlers.on_feeds),
         ("broadcast", handlers.on_broadcast),
     ):
         app.add_handler(CommandHandler(name, callback))
     app.add_handler(CallbackQueryHandler(handlers.on_button))
+    app.add_handler(MessageHandler(filters.COMMAND, handlers.on_unknown_command))
+    app.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, handlers.on_text))
     app.add_error_handler(handlers.on_error)
     return app
 
@@ -125,10 +139,31 @@ def label_choices(labels: Labels, ids: Iterable[str], kind: str) -> list[tuple[s
 
 
 async def _set_commands(app: AnyApplication) -> None:
-    """The command menu, in Arabic by default and in English for English clients."""
-    await app.bot.set_my_commands([BotCommand(c, ar) for c, (ar, _) in COMMANDS.items()])
-    await app.bot.set_my_commands([BotCommand(c, en) for c, (_, en) in COMMANDS.items()],
-                                  language_code="en")
+    """The command menu and the "what can this bot do?" texts, in Arabic by default and in
+    English for English clients. They are cosmetic: a failure is logged once (one line) and
+    the bot starts anyway."""
+    bot = app.bot
+    calls: list[tuple[str, Callable[[], Awaitable[object]]]] = []
+    for lang, code in (("ar", None), ("en", "en")):
+        pick = 0 if lang == "ar" else 1
+        commands = [BotCommand(c, texts[pick]) for c, texts in COMMANDS.items()]
+        calls += [
+            ("setMyCommands", partial(bot.set_my_commands, commands, language_code=code)),
+            ("setMyDescription", partial(bot.set_my_description,
+                                         say("bot_description", lang), language_code=code)),
+            ("setMyShortDescription", partial(bot.set_my_short_description,
+                                              say("bot_short_description", lang),
+                                              language_code=code)),
+        ]
+    failed: list[str] = []
+    for method, call in calls:
+        try:
+            await call()
+        except TelegramError as exc:
+            failed.append(f"{method}: {type(exc).__name__}: {exc}"[:200])
+    if failed:
+        log.warning("telegram_menu_failed", extra={"failed": "; ".join(failed),
+                                                   "effect": "the bot runs without them"})
 
 
 async def start_bot(app: AnyApplication) -> None:

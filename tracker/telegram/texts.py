@@ -9,6 +9,20 @@ from __future__ import annotations
 LANGS = ("ar", "en")
 
 _TEXTS: dict[str, dict[str, str]] = {
+    "bot_description": {
+        "ar": "يتابع هذا البوت أخبار سباق رقائق الذكاء الاصطناعي بين الولايات المتحدة والصين "
+              "في المواقع العربية: تصاريح التصدير وقيوده، توجيهات الشراء، إطلاق الرقائق "
+              "والإنتاج الضخم. اختر الشركات وأنواع الأحداث التي تهمك، وتصلك التنبيهات فوراً "
+              "أو في ملخص يومي أو أسبوعي.",
+        "en": "This bot follows the US–China AI-chip race in Arabic tech news: export permits "
+              "and bans, purchase guidance, chip launches, mass production. Pick the "
+              "companies and event types you care about and get alerts at once, or a daily "
+              "or weekly digest.",
+    },
+    "bot_short_description": {
+        "ar": "تنبيهات سباق رقائق الذكاء الاصطناعي من الأخبار العربية",
+        "en": "AI-chip race alerts from Arabic tech news",
+    },
     "welcome": {
         "ar": "أهلاً بك في متتبّع سباق رقائق الذكاء الاصطناعي 👋\n"
               "اختر ما تريد متابعته بالأمر /watch، وسنرسل لك التنبيهات فور وقوع الأحداث.\n"
@@ -28,6 +42,7 @@ _TEXTS: dict[str, dict[str, str]] = {
               "/list — ما تتابعه\n"
               "/mode instant|daily|weekly — تنبيه فوري أو ملخص يومي أو أسبوعي\n"
               "/mute 2h — إيقاف التنبيهات مؤقتاً (/mute off للإلغاء)\n"
+              "/quiet on|off — تنبيهات الشائعات والخطط بلا صوت\n"
               "/timeline [جهة] — آخر الأحداث\n"
               "/lang ar|en — لغة الواجهة\n"
               "/stop — إلغاء الاشتراك وحذف بياناتك",
@@ -37,6 +52,7 @@ _TEXTS: dict[str, dict[str, str]] = {
               "/list — what you follow\n"
               "/mode instant|daily|weekly — instant alerts, daily or weekly digest\n"
               "/mute 2h — pause alerts (/mute off to resume)\n"
+              "/quiet on|off — rumoured and planned alerts without a sound\n"
               "/timeline [entity] — latest events\n"
               "/lang ar|en — interface language\n"
               "/stop — unsubscribe and delete your data",
@@ -55,11 +71,7 @@ _TEXTS: dict[str, dict[str, str]] = {
                      "en": "I do not know “{text}”. Try /watch and pick from the list."},
     "nothing_watched": {"ar": "لا تتابع شيئاً بعد. استخدم /watch",
                         "en": "You follow nothing yet. Use /watch"},
-    "list": {"ar": "<b>ما تتابعه</b>\nالجهات: {entities}\nالأحداث: {events}\n"
-                   "الوضع: {mode}{muted}",
-             "en": "<b>You follow</b>\nEntities: {entities}\nEvents: {events}\n"
-                   "Mode: {mode}{muted}"},
-    "any": {"ar": "—", "en": "—"},
+    "list_mode": {"ar": "الوضع: {mode}", "en": "Mode: {mode}"},
     "muted_until": {"ar": "\nمكتوم حتى {until}", "en": "\nMuted until {until}"},
     "mode_set": {"ar": "تم ضبط الوضع: {mode}", "en": "Mode set: {mode}"},
     "mode_usage": {"ar": "الاستخدام: /mode instant أو daily أو weekly",
@@ -91,6 +103,56 @@ _TEXTS: dict[str, dict[str, str]] = {
     "digest_empty": {"ar": "لا أحداث جديدة فيما تتابعه.",
                      "en": "Nothing new in what you follow."},
     "digest_outlets": {"ar": "({n} مصادر)", "en": "({n} outlets)"},
+    "any_event": {"ar": "أي حدث", "en": "any event"},
+    "any_entity": {"ar": "أي جهة", "en": "any company"},
+    "rule_line": {"ar": "{entity} — {event}", "en": "{entity} — {event}"},
+    "rules_header": {"ar": "<b>قواعد المتابعة</b> (يكفي أن تتحقق واحدة منها):",
+                     "en": "<b>Your watch rules</b> (any one of them is enough):"},
+    "pick_pairs": {"ar": "جهة مع نوع حدث", "en": "A company with an event type"},
+    "pick_pair_entity": {"ar": "اختر الجهة:", "en": "Pick the company:"},
+    "pick_pair_event": {"ar": "{entity} — اختر نوع الحدث:",
+                        "en": "{entity} — pick the event type:"},
+    "back": {"ar": "↩ رجوع", "en": "↩ Back"},
+    "done": {"ar": "✔ تم", "en": "✔ Done"},
+    "mode_pick": {"ar": "كيف تريد أن تصلك التنبيهات؟", "en": "How do you want alerts?"},
+    "lang_pick": {"ar": "اختر لغة الواجهة:", "en": "Pick the interface language:"},
+    "mute_pick": {"ar": "إيقاف التنبيهات مؤقتاً لمدة:", "en": "Pause alerts for:"},
+    "mute_too_long": {"ar": "أطول مدة للإيقاف المؤقت {days} يوماً. مثال: /mute 30d",
+                      "en": "Alerts can be paused for at most {days} days. Example: /mute 30d"},
+    "unknown_command": {"ar": "لا أعرف الأمر {command}. الأوامر المتاحة: /help",
+                        "en": "I do not know the command {command}. The commands: /help"},
+    "plain_text": {"ar": "أفهم الأوامر فقط. ابدأ بـ /watch لاختيار ما تتابعه، أو /help.",
+                   "en": "I understand commands only. Try /watch to pick what to follow, "
+                         "or /help."},
+    "stop_confirm": {"ar": "سيُلغى اشتراكك وتُحذف قواعد متابعتك وكل ما ينتظر الإرسال إليك. "
+                           "هل أنت متأكد؟",
+                     "en": "This unsubscribes you and deletes your watch rules and every "
+                           "message waiting for you. Are you sure?"},
+    "stop_yes": {"ar": "نعم، احذف بياناتي", "en": "Yes, delete my data"},
+    "stop_no": {"ar": "لا، تراجع", "en": "No, keep them"},
+    "stop_kept": {"ar": "لم يتغيّر شيء، ما زلت مشتركاً.",
+                  "en": "Nothing changed; you are still subscribed."},
+    "quiet_usage": {"ar": "الاستخدام: /quiet on (تنبيهات الشائعات والخطط بلا صوت) أو /quiet off",
+                    "en": "Usage: /quiet on (rumoured and planned alerts without a sound) or "
+                          "/quiet off"},
+    "quiet_on": {"ar": "🔕 تنبيهات الشائعات والخطط تصل الآن بلا صوت.",
+                 "en": "🔕 Rumoured and planned alerts now arrive without a sound."},
+    "quiet_off": {"ar": "🔔 كل التنبيهات تصل بصوت.", "en": "🔔 Every alert arrives with a sound."},
+    "quiet_state_on": {"ar": "\nالشائعات والخطط: بلا صوت", "en": "\nRumoured and planned: silent"},
+    "deep_link_added": {"ar": "✅ تتم الآن متابعة: {label}", "en": "✅ Now following: {label}"},
+    "matched_rule": {"ar": "طابق قاعدتك: {rule}", "en": "Matched your rule: {rule}"},
+    "timeline_outlets": {"ar": "({n} مصادر)", "en": "({n} outlets)"},
+    "fb_ok": {"ar": "👍", "en": "👍"},
+    "fb_no": {"ar": "👎 ليس حدثًا", "en": "👎 Not an event"},
+    "fb_type": {"ar": "نوع آخر…", "en": "Another type…"},
+    "fb_thanks": {"ar": "شكراً، سُجّل تقييمك.", "en": "Thanks, your verdict is recorded."},
+    "fb_pick_type": {"ar": "اختر النوع الصحيح", "en": "Pick the right type"},
+    "fb_gone": {"ar": "لم يعد هذا الحدث موجوداً.", "en": "This event is gone."},
+    "mute_1h": {"ar": "ساعة", "en": "1 hour"},
+    "mute_8h": {"ar": "8 ساعات", "en": "8 hours"},
+    "mute_1d": {"ar": "يوم", "en": "1 day"},
+    "mute_1w": {"ar": "أسبوع", "en": "1 week"},
+    "mute_cancel": {"ar": "إلغاء الإيقاف", "en": "Resume now"},
 }
 
 
@@ -99,6 +161,11 @@ def say(key: str, lang: str, **values: object) -> str:
     entry = _TEXTS[key]
     text = entry.get(lang, entry["ar"])
     return text.format(**values) if values else text
+
+
+def join(items: list[str], lang: str) -> str:
+    """A list in running text: the Arabic comma in Arabic, ", " in English."""
+    return ("، " if lang == "ar" else ", ").join(items)
 
 
 def pick_lang(code: str | None) -> str:
