@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TextIO
+from typing import Any, TextIO
 
 import httpx
 
@@ -26,9 +26,12 @@ from tracker.feeds.fetch import Fetcher, FetchSettings, build_client
 from tracker.ops.feedhealth import HealthPolicy
 from tracker.pipeline import Pipeline, PipelineSettings
 from tracker.store.db import make_engine, upgrade
+from tracker.store.desk import DeskStore
 from tracker.store.repo import Store
 from tracker.telegram.bot import BotSettings
 from tracker.telegram.sender import SenderSettings, TelegramNotifier, build_notifier
+from tracker.text.search import NameIndex
+from tracker.web.data import HealthReport
 
 
 def load_classifier(config: Config) -> Engine:
@@ -145,7 +148,7 @@ async def open_app(
         await telegram.start()
         notifier = telegram
     else:
-        notifier = ConsoleNotifier(out, classifier)
+        notifier = ConsoleNotifier(out, classifier, tz=config.get("scheduler", "timezone"))
     try:
         yield App(config, store, classifier, pipeline, notifier, owner, token)
     finally:
@@ -154,3 +157,43 @@ async def open_app(
         await client.aclose()
         await replay.aclose()
         store.engine.dispose()
+
+
+def entity_names(engine: Engine) -> NameIndex:
+    """Every spelling of every gazetteer entity (labels included), for lookups by name."""
+    return NameIndex({e.id: (*e.names, e.label_ar, e.label_en)
+                      for e in engine.gazetteer().entities.values()})
+
+
+def open_desk(config: Config, migrate: bool = True) -> DeskStore:
+    """The desk's read side over the config's database."""
+    return DeskStore(open_store(config, migrate))
+
+
+def web_token(config: Config, env: Mapping[str, str] | None = None) -> str | None:
+    """The desk's access token from the variable named by ``web.token_env``."""
+    env = os.environ if env is None else env
+    return env.get(config.get("web", "token_env")) or None
+
+
+def desk_app(config: Config, store: Store, engine: Engine, clock: Callable[[], datetime], *,
+             health: HealthReport | None = None, registry: object | None = None,
+             host: str | None = None) -> Any:
+    """The desk's ASGI app for this config (``[web] enabled = false``: only /healthz and
+    /metrics); refuses a non-loopback bind without a token (ConfigError)."""
+    import tracker
+    from tracker.web.app import build_app
+    from tracker.web.data import DeskContext
+    from tracker.web.security import check_bind
+
+    token = web_token(config)
+    enabled = bool(config.get("web", "enabled"))
+    bind = host or config.get("health", "host")
+    if enabled:
+        check_bind(bind, token, str(config.path), config.get("web", "token_env"))
+    ctx = DeskContext(labels=engine, names=entity_names(engine),
+                      tz=config.get("scheduler", "timezone"), clock=clock,
+                      watchlists=config.watchlists, max_age=config.get("alerts", "max_age"),
+                      per_page=config.get("web", "per_page"), version=tracker.__version__,
+                      health=health, metrics=registry, token=token)
+    return build_app(DeskStore(store), ctx, desk=enabled)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,36 +15,59 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from tracker.config import Config, describe, load_config, resolve_path
+import tracker
+from tracker import cli_desk
+from tracker.cli_common import (
+    LANGS,
+    STATUSES,
+    ConfigOption,
+    OutputError,
+    one_of,
+    write_output,
+)
+from tracker.cli_common import err as _err
+from tracker.cli_common import load as _config
+from tracker.cli_common import utc_now as _utc_now
+from tracker.config import Config, describe, load_config
 from tracker.errors import ConfigError, TrackerError
 
-app = typer.Typer(add_completion=False, no_args_is_help=True,
+_HELP = {"help_option_names": ["-h", "--help"]}
+app = typer.Typer(add_completion=False, no_args_is_help=True, context_settings=_HELP,
                   help="Tracks the US–China AI-chip race in Arabic news feeds.")
-db_app = typer.Typer(no_args_is_help=True, help="Database schema.")
+db_app = typer.Typer(no_args_is_help=True, context_settings=_HELP, help="Database schema.")
 app.add_typer(db_app, name="db")
-feeds_app = typer.Typer(no_args_is_help=True, help="Feed lists: OPML import/export, testing.")
+feeds_app = typer.Typer(context_settings=_HELP, invoke_without_command=True,
+                        help="Feeds: the status table (no subcommand), OPML import/export, "
+                             "testing.")
 app.add_typer(feeds_app, name="feeds")
-
-ConfigOption = Annotated[
-    Path | None,
-    typer.Option("--config", "-c", help="config file (default: $TRACKER_CONFIG or "
-                 "config/tracker.toml)", show_default=False),
-]
+app.command("why")(cli_desk.why)
+app.command("items")(cli_desk.items)
+app.command("web")(cli_desk.web)
 
 
-def _err() -> Console:
-    return Console(stderr=True)
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"tracker {tracker.__version__}")
+        raise typer.Exit()
 
 
-def _config(path: Path | None) -> Config:
-    return load_config(resolve_path(path, os.environ))
+@app.callback()
+def _main(
+    version: Annotated[bool, typer.Option("--version", "-V", callback=_version, is_eager=True,
+                                          help="print the version and exit")] = False,
+) -> None:
+    """Tracks the US–China AI-chip race in Arabic news feeds."""
 
 
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
+@feeds_app.callback()
+def _feeds(ctx: typer.Context, config: ConfigOption = None) -> None:
+    """Without a subcommand: every feed's last poll, status, errors, next poll, redirects."""
+    if ctx.invoked_subcommand is None:
+        cli_desk.feeds_status(config)
 
 
 def _setup_logging(config: Config) -> None:
@@ -75,7 +97,8 @@ def check_config(config: ConfigOption = None) -> None:
     for col in ("name", "url", "interval", "timezone"):
         feeds.add_column(col)
     for f in cfg.feeds:
-        feeds.add_row(f.name, f.url, f"{int(f.interval.total_seconds())}s", f.timezone or "")
+        feeds.add_row(escape(f.name), escape(f.url), f"{int(f.interval.total_seconds())}s",
+                      f.timezone or "")
     out.print(feeds)
     wls = Table(title=f"{len(cfg.watchlists)} watchlists")
     for col in ("name", "events", "entities", "chats"):
@@ -84,7 +107,35 @@ def check_config(config: ConfigOption = None) -> None:
         wls.add_row(w.name, ", ".join(sorted(w.events)) or "any",
                     ", ".join(sorted(w.entities)) or "any", ", ".join(w.chats))
     out.print(wls)
-    out.print("[green]configuration OK[/green]")
+    from tracker.app import telegram_token
+
+    warnings = config_warnings(cfg, telegram_token(cfg) is not None)
+    for warning in warnings:
+        out.print(f"[yellow]warning:[/yellow] {escape(warning)}")
+    out.print("[green]configuration OK[/green]" + (f" ({len(warnings)} warnings)"
+                                                   if warnings else ""))
+
+
+def config_warnings(cfg: Config, has_token: bool) -> list[str]:
+    """What makes a valid config useless: it can never alert, or polls nothing."""
+    out = []
+    if not cfg.feeds:
+        out.append("no [[feeds]]: the daemon polls nothing")
+    if not cfg.watchlists and not has_token:
+        out.append(f"no [[watchlists]] and no Telegram token in "
+                   f"${cfg.get('telegram', 'token_env')}: this config can never alert "
+                   "(add a watchlist with chats = [\"console\"] to see alerts on the console)")
+    elif not cfg.watchlists:
+        out.append("no [[watchlists]]: only Telegram subscribers who pick topics get alerts")
+    telegram_chats = [c for w in cfg.watchlists for c in w.chats if c != "console"]
+    if telegram_chats and not has_token:
+        out.append(f"watchlists name Telegram chats ({', '.join(sorted(set(telegram_chats)))})"
+                   f" but ${cfg.get('telegram', 'token_env')} is not set: their alerts go to "
+                   "the console")
+    if cfg.watchlists and all(c == "console" for w in cfg.watchlists for c in w.chats) \
+            and not cfg.get("alerts", "console"):
+        out.append("every watchlist alerts the console but alerts.console = false")
+    return out
 
 
 @db_app.command("upgrade")
@@ -97,7 +148,7 @@ def db_upgrade(config: ConfigOption = None) -> None:
     before = current_revision(engine)
     upgrade(engine)
     Console().print(f"database {engine.url.render_as_string()}: revision {before or 'none'}"
-                    f" → {current_revision(engine)}")
+                    f" → {current_revision(engine)}", highlight=False, markup=False)
 
 
 @feeds_app.command("import")
@@ -147,7 +198,7 @@ def feeds_export(
     if output is None:
         sys.stdout.buffer.write(data)
     else:
-        output.write_bytes(data)
+        write_output(output, data)
 
 
 @feeds_app.command("test")
@@ -181,7 +232,7 @@ async def _feeds_test(cfg: Config, url: str, timezone: str | None) -> None:
     if feed is None:
         out.print("not modified / empty body")
         return
-    out.print(f"[bold]{feed.title}[/bold] — {len(feed.entries)} items"
+    out.print(f"[bold]{escape(feed.title)}[/bold] — {len(feed.entries)} items"
               + (f" · warning: {feed.warning}" if feed.warning else ""), highlight=False)
     for e in feed.entries:
         when = e.published.isoformat() if e.published else "—"
@@ -189,7 +240,8 @@ async def _feeds_test(cfg: Config, url: str, timezone: str | None) -> None:
         out.print(f"{e.title}\n  key: {e.key}\n  link: {e.link}\n  published (UTC): {when}"
                   f" [{e.date_status}]", highlight=False, markup=False)
         article = Article(e.title, e.content or e.summary, e.published or _utc_now())
-        out.print(render_report(article, engine.classify(article)))
+        out.print(render_report(article, engine.classify(article)), markup=False,
+                  highlight=False)
 
 
 @app.command()
@@ -266,7 +318,8 @@ def _since(value: str | None, now: datetime) -> datetime | None:
 
 @app.command()
 def timeline(
-    entity: Annotated[str | None, typer.Option(help="entity id, e.g. nvidia")] = None,
+    entity: Annotated[str | None, typer.Option(
+        help="entity by any name or id: Nvidia, إنفيديا, nvidia")] = None,
     type_: Annotated[list[str] | None, typer.Option("--type", help="event type (repeatable)")]
     = None,
     since: Annotated[str | None, typer.Option(help="30d, or a date such as 2025-08-01")] = None,
@@ -278,30 +331,36 @@ def timeline(
     config: ConfigOption = None,
 ) -> None:
     """Show the timeline, newest first, filtered by entity, type, dates and status."""
-    from tracker.app import load_classifier, open_store
+    from tracker.app import entity_names, load_classifier, open_store
     from tracker.timeline_view import entry_json
 
     cfg = _config(config)
     labels = load_classifier(cfg)
+    one_of(lang, LANGS, "--lang", "language")
+    for t in type_ or ():
+        one_of(t, labels.event_types(), "--type", "event type")
+    for st in status or ():
+        one_of(st, STATUSES, "--status", "status")
+    entity_id = cli_desk.resolve_entity(entity, entity_names(labels)) if entity else None
     now = _utc_now()
     store = open_store(cfg)
-    entries = store.timeline(entity=entity, types=type_ or (), since=_since(since, now),
+    entries = store.timeline(entity=entity_id, types=type_ or (), since=_since(since, now),
                              until=_since(until, now), statuses=status or (), limit=limit)
     store.engine.dispose()
     if as_json:
         data = [entry_json(e, labels) for e in entries]
         sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
         return
-    table = Table(title=f"timeline — {len(entries)} events")
+    tz = cfg.get("scheduler", "timezone")
+    table = Table(title=f"timeline — {len(entries)} events (dates in {tz})")
     for col in ("date", "type", "headline", "entities", "status", "sources"):
         table.add_column(col)
     for entry in entries:
         ev = entry.event
-        table.add_row(ev.event_date.value if ev.event_date else ev.sort_date.date().isoformat(),
-                      labels.labels(ev.type, lang), ev.headline,
-                      ", ".join(dict.fromkeys(labels.entity_label(x.id, lang)
-                                              for x in ev.entities)),
-                      ev.status, str(len(entry.sources)))
+        table.add_row(*(escape(cell) for cell in (
+            cli_desk.event_day(ev, tz), labels.labels(ev.type, lang), ev.headline,
+            ", ".join(dict.fromkeys(labels.entity_label(x.id, lang) for x in ev.entities)),
+            ev.status, str(len(entry.sources)))))
     Console().print(table)
 
 
@@ -333,15 +392,27 @@ def export(
     labels = load_classifier(cfg)
     store = open_store(cfg)
     entries = store.timeline(since=start, until=end, limit=None, newest_first=False)
+    from tracker.store.desk import DeskStore
+
+    desk = DeskStore(store)
+    installation = desk.installation_id()
+    others = desk.weeks_with_events(tz) if not entries else []
     store.engine.dispose()
-    data = render_export(fmt, entries, week=week, tz=tz, labels=labels, generated_at=now)
+    data = render_export(fmt, entries, week=week, tz=tz, labels=labels, generated_at=now,
+                         installation=installation)
     if output is None:
         sys.stdout.buffer.write(data)
         sys.stdout.flush()
     else:
-        output.parent.mkdir(parents=True, exist_ok=True)
-        output.write_bytes(data)
-        _err().print(f"{week}: {len(entries)} events → {output} ({len(data):,} bytes)")
+        write_output(output, data)
+        _err().print(f"{week}: {len(entries)} events → {output} ({len(data):,} bytes)",
+                     highlight=False, markup=False)
+    if not entries:
+        hint = (", ".join(f"{w} ({n})" for w, n in others) if others
+                else "none: the timeline is empty")
+        _err().print(f"no events in {week} ({tz}); weeks with events: {hint}"
+                     + (f" — e.g. tracker export --week {others[0][0]}" if others else ""),
+                     highlight=False, markup=False)
 
 
 @app.command()
@@ -382,8 +453,8 @@ def backtest(
         alert = ""
         if ch.alerted_before != ch.alerts_after:
             alert = " | alert: " + ("would no longer alert" if ch.alerted_before else "would alert")
-        out.print(f"• [{ch.item.outlet}] {ch.item.title}\n   removed: {gone} | added: {new}{alert}",
-                  highlight=False)
+        out.print(f"• [{ch.item.outlet}] {ch.item.title}\n   removed: {gone} | added: {new}"
+                  f"{alert}", markup=False, highlight=False)
     if len(result.changes) > show:
         out.print(f"… and {len(result.changes) - show} more changed items")
 
@@ -417,7 +488,7 @@ def classify(
     title, _, body = text.strip().partition("\n")
     article = Article(title=title.strip(), text=body.strip(), published=_utc_now())
     report = render_report(article, engine.classify(article))
-    Console().print(report)
+    Console().print(report, markup=False, highlight=False)
 
 
 @app.command("eval")
@@ -446,11 +517,26 @@ def evaluate_cmd(
 
 def main() -> None:
     """Console entry point: maps tracker errors to exit codes (usage errors exit 2)."""
+    from sqlalchemy.exc import SQLAlchemyError
+
     try:
         app()
     except ConfigError as exc:
-        _err().print(f"[red]config error:[/red] {exc}", markup=True, highlight=False)
+        _err().print(f"[red]config error:[/red] {escape(str(exc))}", highlight=False)
+        sys.exit(2)
+    except OutputError as exc:
+        _err().print(f"[red]error:[/red] {escape(str(exc))}", highlight=False)
         sys.exit(2)
     except TrackerError as exc:
-        _err().print(f"[red]error:[/red] {exc}", markup=True, highlight=False)
+        _err().print(f"[red]error:[/red] {escape(_first_line(str(exc)))}", highlight=False)
         sys.exit(1)
+    except SQLAlchemyError as exc:  # a database problem outside the store's own wrapping
+        from tracker.store.db import describe_error
+
+        _err().print(f"[red]database error:[/red] {escape(describe_error(exc))}",
+                     highlight=False)
+        sys.exit(1)
+
+
+def _first_line(message: str) -> str:
+    return message.strip().splitlines()[0] if message.strip() else message

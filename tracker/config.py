@@ -227,6 +227,15 @@ SETTINGS: tuple[Setting, ...] = (
             _duration),
     Setting("scheduler", "max_interval", "6h",
             "longest interval adaptive polling may stretch a quiet feed to", _duration),
+    Setting("web", "enabled", True,
+            "serve the web desk (timeline, search, items, feeds) beside /healthz and /metrics "
+            "on [health] host and port", _bool),
+    Setting("web", "token_env", "TRACKER_WEB_TOKEN",
+            "environment variable holding the desk's access token (Bearer, or the password of "
+            "basic auth); required when [health] host is not a loopback address", _string),
+    Setting("web", "per_page", 50, "events or items per desk page", _positive_int),
+    Setting("scheduler", "heartbeat", "5m",
+            "while no feed is due, one idle log line per this period", _duration),
     Setting("demo", "replay_over", "3m",
             "replay:// feeds reveal their items evenly over this period", _duration),
 )

@@ -11,7 +11,9 @@ from tracker.store.repo import OutboxMessage
 class ConsoleNotifier:
     """Writes each alert as plain text to ``stream``; every message is delivered."""
 
-    def __init__(self, stream: TextIO, labels: Labels, lang: str = "ar") -> None:
+    def __init__(self, stream: TextIO, labels: Labels, lang: str = "ar",
+                 tz: str = "UTC") -> None:
+        self.tz = tz
         self.stream = stream
         self.labels = labels
         self.lang = lang
@@ -20,7 +22,8 @@ class ConsoleNotifier:
         if message.event is None:
             body = message.payload or f"[{message.kind}]"
         else:
-            body = alert_text(message.event, message.sources, self.labels, self.lang)
+            body = alert_text(message.event, message.sources, self.labels, self.lang,
+                              tz=self.tz)
         head = f"── alert → {message.chat_id}" + (
             f" (watchlist {message.watchlist})" if message.watchlist else "")
         self.stream.write(f"{head}\n{body}\n")

@@ -4,7 +4,8 @@
 feed string escaped with :func:`html.escape`); ``alert_text`` writes the same content as plain
 text for the console. Arabic labels are the default; English with ``lang="en"``. Latin names
 inside Arabic lines are wrapped in a left-to-right isolate (U+2066 … U+2069) so "Nvidia H20"
-keeps its order inside right-to-left text.
+keeps its order inside right-to-left text. An event the text did not date shows the day it
+was first reported in ``tz`` (``scheduler.timezone``), the zone exports and the desk use.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import html
 import re
 from collections.abc import Sequence
 from typing import Protocol
+from zoneinfo import ZoneInfo
 
 from tracker.model import SourceView, TimelineEvent
 
@@ -65,10 +67,10 @@ def isolate_latin(text: str) -> str:
     return _LATIN_RUN.sub(lambda m: "\u2066" + m.group(0) + "\u2069", text)
 
 
-def _date(event: TimelineEvent, lang: str) -> str:
-    """The event date as the text gave it, else the day it was first reported."""
+def _date(event: TimelineEvent, lang: str, tz: str = "UTC") -> str:
+    """The event date as the text gave it, else the day it was first reported, in ``tz``."""
     if event.event_date is None:
-        return event.sort_date.date().isoformat()
+        return event.sort_date.astimezone(ZoneInfo(tz)).date().isoformat()
     return event.event_date.value
 
 
@@ -85,7 +87,7 @@ def _reported_by(n: int, lang: str) -> str:
 
 def alert_html(
     event: TimelineEvent, sources: Sequence[SourceView], labels: Labels, lang: str = "ar",
-    max_sources: int = 10,
+    max_sources: int = 10, tz: str = "UTC",
 ) -> str:
     """The Telegram HTML of an alert (evidence goes behind a button, not in the text)."""
     w = _WORDS[lang]
@@ -98,7 +100,7 @@ def alert_html(
         esc(isolate_latin(event.headline) if lang == "ar" else event.headline),
         "",
         f"<b>{w['entities']}:</b> {entities}",
-        f"<b>{w['date']}:</b> {esc(_date(event, lang))}",
+        f"<b>{w['date']}:</b> {esc(_date(event, lang, tz))}",
         f"<b>{w['status']}:</b> {esc(_STATUS[lang].get(event.status, event.status))}",
         f"<b>{w['sources']}</b> ({esc(_reported_by(len(sources), lang))}):",
     ]
@@ -111,7 +113,8 @@ def alert_html(
 
 
 def alert_text(
-    event: TimelineEvent, sources: Sequence[SourceView], labels: Labels, lang: str = "ar"
+    event: TimelineEvent, sources: Sequence[SourceView], labels: Labels, lang: str = "ar",
+    tz: str = "UTC",
 ) -> str:
     """The same alert as plain text, for the console notifier."""
     w = _WORDS[lang]
@@ -119,7 +122,7 @@ def alert_text(
     lines = [
         f"[{labels.labels(event.type, lang)}] {event.headline}",
         f"  {w['entities']}: {entities}",
-        f"  {w['date']}: {_date(event, lang)}   {w['status']}: "
+        f"  {w['date']}: {_date(event, lang, tz)}   {w['status']}: "
         f"{_STATUS[lang].get(event.status, event.status)}",
         f"  {w['evidence']}: {' | '.join(event.evidence)}",
         f"  {w['sources']} ({_reported_by(len(sources), lang)}):",

@@ -200,7 +200,8 @@ class TelegramNotifier:
         if parts is None:
             if len(self._rendered) > 1024:
                 self._rendered.clear()
-            parts = split_html(alert_html(event, message.sources, self.labels, lang))
+            parts = split_html(alert_html(event, message.sources, self.labels, lang,
+                                          tz=self.timezone))
             self._rendered[key] = parts
         return parts
 
