@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import socket
 import uuid
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -31,7 +31,6 @@ from tracker.store.repo import Store
 from tracker.telegram.bot import BotSettings
 from tracker.telegram.sender import SenderSettings, TelegramNotifier, build_notifier
 from tracker.text.search import NameIndex
-from tracker.web.data import HealthReport
 
 
 def load_classifier(config: Config) -> Engine:
@@ -177,10 +176,10 @@ def web_token(config: Config, env: Mapping[str, str] | None = None) -> str | Non
 
 
 def desk_app(config: Config, store: Store, engine: Engine, clock: Callable[[], datetime], *,
-             health: HealthReport | None = None, registry: object | None = None,
-             host: str | None = None) -> Any:
-    """The desk's ASGI app for this config (``[web] enabled = false``: only /healthz and
-    /metrics); refuses a non-loopback bind without a token (ConfigError)."""
+             routes: Sequence[Any] = (), host: str | None = None) -> Any:
+    """The desk's ASGI app for this config around ``routes`` (``/healthz``, ``/metrics``;
+    ``[web] enabled = false``: only those); refuses a non-loopback bind without a token
+    (ConfigError)."""
     import tracker
     from tracker.web.app import build_app
     from tracker.web.data import DeskContext
@@ -195,5 +194,5 @@ def desk_app(config: Config, store: Store, engine: Engine, clock: Callable[[], d
                       tz=config.get("scheduler", "timezone"), clock=clock,
                       watchlists=config.watchlists, max_age=config.get("alerts", "max_age"),
                       per_page=config.get("web", "per_page"), version=tracker.__version__,
-                      health=health, metrics=registry, token=token)
-    return build_app(DeskStore(store), ctx, desk=enabled)
+                      token=token)
+    return build_app(DeskStore(store), ctx, desk=enabled, extra_routes=routes)

@@ -31,7 +31,7 @@ class OutputError(TrackerError):
 
 
 def err() -> Console:
-    return Console(stderr=True)
+    return Console(stderr=True, soft_wrap=True)  # a one-line message stays one line
 
 
 def load(path: Path | None) -> Config:

@@ -187,7 +187,15 @@ def web(
     bind = host or cfg.get("health", "host")
     store = open_store(cfg)
     try:
-        app = desk_app(cfg, store, engine, utc_now, host=bind)
+        import tracker
+        from tracker.ops.health import HealthChecks, health_routes
+        from tracker.ops.metrics import Metrics
+        from tracker.ops.probes import sql_ping
+
+        checks = HealthChecks(sql_ping(store.engine), lambda: True, lambda: None,
+                              tracker.__version__)
+        routes = health_routes(Metrics(version=tracker.__version__), checks)
+        app = desk_app(cfg, store, engine, utc_now, routes=routes, host=bind)
         asyncio.run(_serve(app, bind, port or cfg.get("health", "port")))
     finally:
         store.engine.dispose()
@@ -196,14 +204,14 @@ def web(
 async def _serve(app: object, host: str, port: int) -> None:
     import signal
 
-    from tracker.web.serve import WebServer
+    from tracker.ops.asgi import AsgiServer
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     try:
-        server = await WebServer(app, host, port).start()
+        server = await AsgiServer(app, host, port).start()
     except OSError as exc:
         from tracker.errors import TrackerError
 

@@ -25,14 +25,16 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 import tracker
 from tracker.alerts.outbox import drain
-from tracker.app import App, bot_settings, load_classifier, open_app
+from tracker.app import App, bot_settings, desk_app, load_classifier, open_app
 from tracker.config import Config, load_config
 from tracker.errors import TrackerError
+from tracker.ops.heartbeat import Heartbeat
 from tracker.ops.instrument import MeteredNotifier, observe_cycle, observe_drain
 from tracker.ops.metrics import Metrics
 from tracker.ops.probes import sql_ping
 from tracker.ops.runtime import Operations, OpsSettings
 from tracker.store.db import Leadership
+from tracker.store.desk import DeskStore
 from tracker.telegram.bot import (
     AnyApplication,
     build_application,
@@ -62,6 +64,7 @@ class Daemon:
         self.cycles = 0
         self.last_cycle_at: datetime | None = None
         self.on_reload: Callable[[Config], None] | None = None
+        self.heartbeat = Heartbeat(app.config.get("scheduler", "heartbeat"))
 
     def _spawn(self, job: Callable[[], Awaitable[None]]) -> Callable[[], Awaitable[None]]:
         async def run() -> None:
@@ -89,6 +92,15 @@ class Daemon:
                                           "events": report.total("events"),
                                           "alerts": report.total("alerts"),
                                           "errors": report.errors})
+        if report.total("new_items"):
+            await asyncio.to_thread(DeskStore(self.app.store).refresh_search)
+        feeds = len(self.app.config.feeds)
+        idle = self.heartbeat.tick(self.last_cycle_at, len(report.feeds), feeds, None)
+        if idle is not None:
+            feed_views = await asyncio.to_thread(self.app.store.feeds)
+            due = [f.next_poll_at for f in feed_views if f.next_poll_at is not None]
+            idle["next_poll_at"] = min(due).isoformat() if due else None
+            log.info("idle", extra=idle)
         if report.total("alerts"):
             await self.send()
 
@@ -237,7 +249,9 @@ async def run_daemon(config: Config, out: TextIO, *, grace: float = 5.0,
             await ops.start(check_database=sql_ping(app.store.engine),
                             scheduler_running=lambda: bool(daemon.scheduler.running),
                             last_cycle_at=lambda: daemon.last_cycle_at,
-                            status=f"polling {len(config.feeds)} feeds")
+                            status=f"polling {len(config.feeds)} feeds",
+                            app=lambda routes: desk_app(config, app.store, app.classifier,
+                                                        utc_now, routes=routes))
 
             def reload() -> None:
                 ops.reloading()

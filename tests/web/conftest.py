@@ -16,7 +16,10 @@ from tests.pipeline.helpers import make_config, running
 from tests.support.feedserver import FeedServer, Item, rss
 from tracker.app import App, desk_app
 from tracker.config import Config
-from tracker.web.serve import WebServer
+from tracker.ops.asgi import AsgiServer
+from tracker.ops.health import HealthChecks, health_routes
+from tracker.ops.metrics import Metrics
+from tracker.ops.probes import sql_ping
 
 HOSTILE_TITLE = "<script>alert(1)</script> إنفيديا تطلق شريحة ذكاء اصطناعي جديدة"
 INJECTED_TITLE = '"><img src=x onerror=alert(2)> هواوي تبدأ الإنتاج الضخم لرقائق أسيند 910C'
@@ -55,8 +58,12 @@ async def desk(sqlite_url: str, clock: Clock) -> AsyncIterator[Desk]:
                             "chats": ["console"]}])
         async with running(cfg, clock) as (app, _out):
             await app.pipeline.run_cycle(all_feeds=True)
-            asgi = desk_app(cfg, app.store, app.classifier, clock, host="127.0.0.1")
-            async with WebServer(asgi, "127.0.0.1", 0) as server:
+            metrics = Metrics(version="test")
+            metrics.observe_poll("error", "timeout")
+            checks = HealthChecks(sql_ping(app.store.engine), lambda: True, lambda: None, "t")
+            asgi = desk_app(cfg, app.store, app.classifier, clock, host="127.0.0.1",
+                            routes=health_routes(metrics, checks))
+            async with AsgiServer(asgi, "127.0.0.1", 0) as server:
                 yield Desk(f"http://127.0.0.1:{server.port}", app, cfg, clock)
 
 

@@ -17,6 +17,10 @@ from tests.web.conftest import (
 )
 from tracker.app import desk_app, open_store
 from tracker.errors import ConfigError
+from tracker.ops.asgi import AsgiServer
+from tracker.ops.health import HealthChecks, health_routes
+from tracker.ops.metrics import Metrics
+from tracker.ops.probes import sql_ping
 from tracker.store.tables import ItemRow, LabelRow
 
 
@@ -112,17 +116,38 @@ async def test_healthz_and_metrics_are_served_by_the_desk(desk: Desk) -> None:
     """/healthz answers JSON and /metrics the Prometheus exposition."""
     r = await _get(desk, "/healthz")
     assert r.status_code == 200 and r.json()["status"] == "ok"
+    assert r.headers["content-type"] == "application/json"
+    m = await _get(desk, "/metrics")
+    assert m.status_code == 200
+    assert 'tracker_fetch_errors_total{kind="timeout"} 1.0' in m.text
 
 
-def test_non_loopback_bind_without_credentials_refuses_to_start(sqlite_url: str,
-                                                                clock: Clock) -> None:
-    """0.0.0.0 without a token is a config error; with one, pages need it."""
-    cfg = make_config(sqlite_url, [])
-    store = open_store(cfg)
+async def test_non_loopback_bind_without_credentials_refuses_to_start(
+    sqlite_url: str, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """0.0.0.0 without a token is a config error; with one, pages ask for it (Bearer or
+    basic auth) while /healthz stays open to probes."""
     from tracker.app import load_classifier
 
+    cfg = make_config(sqlite_url, [])
+    store = open_store(cfg)
     engine = load_classifier(cfg)
+    monkeypatch.delenv("TRACKER_WEB_TOKEN", raising=False)
     with pytest.raises(ConfigError) as info:
         desk_app(cfg, store, engine, clock, host="0.0.0.0")
     assert "TRACKER_WEB_TOKEN" in str(info.value)
+    monkeypatch.setenv("TRACKER_WEB_TOKEN", "s3cret-token")
+    checks = HealthChecks(sql_ping(store.engine), lambda: True, lambda: None, "t")
+    app = desk_app(cfg, store, engine, clock, host="0.0.0.0",
+                   routes=health_routes(Metrics(), checks))
+    async with AsgiServer(app, "127.0.0.1", 0) as server, httpx.AsyncClient(
+            base_url=f"http://127.0.0.1:{server.port}") as client:
+        denied = await client.get("/")
+        assert denied.status_code == 401 and "basic" in denied.headers["www-authenticate"].lower()
+        assert (await client.get("/", headers={"authorization": "Bearer wrong"})).status_code \
+            == 401
+        assert (await client.get("/", headers={"authorization": "Bearer s3cret-token"})
+                ).status_code == 200
+        assert (await client.get("/feeds", auth=("analyst", "s3cret-token"))).status_code == 200
+        assert (await client.get("/healthz")).status_code == 200
     store.engine.dispose()

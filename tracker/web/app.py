@@ -9,8 +9,7 @@ database. Filters are plain GET forms (keyboard and screen readers work, no scri
 from __future__ import annotations
 
 import asyncio
-import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
@@ -21,7 +20,7 @@ import jinja2
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
-from starlette.routing import Mount, Route
+from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
@@ -60,18 +59,10 @@ def _page(request: Request) -> int:
         return 1
 
 
-class _Asgi:
-    """An ASGI callable Starlette routes as an app (a plain function would be a handler)."""
-
-    def __init__(self, app: Any) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        await self.app(scope, receive, send)
-
-
-def build_app(data: DeskData, ctx: DeskContext, *, desk: bool = True) -> Starlette:
-    """The ASGI app; ``desk=False`` serves only ``/healthz`` and ``/metrics``."""
+def build_app(data: DeskData, ctx: DeskContext, *, desk: bool = True,
+              extra_routes: Sequence[BaseRoute] = ()) -> Starlette:
+    """The ASGI app: the desk's pages and ``extra_routes`` (the wiring passes ``/healthz``
+    and ``/metrics``); ``desk=False`` serves only the extra routes."""
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(_HERE / "templates"),
                              autoescape=True, undefined=jinja2.StrictUndefined)
     zone = ZoneInfo(ctx.tz)
@@ -196,21 +187,7 @@ def build_app(data: DeskData, ctx: DeskContext, *, desk: bool = True) -> Starlet
         return render(request, "feeds.html.j2", feeds=await run(data.feeds),
                       now=ctx.clock())
 
-    async def healthz(request: Request) -> Response:
-        body: dict[str, object]
-        if ctx.health is None:
-            status, body = 200, {"status": "ok", "version": ctx.version}
-        else:
-            status, body = await ctx.health()
-        return Response(json.dumps(body, ensure_ascii=False) + "\n", status,
-                        media_type="application/json", headers={"cache-control": "no-store"})
-
-    routes: list[Any] = [Route("/healthz", healthz, methods=["GET", "HEAD"])]
-    if ctx.metrics is not None:
-        from prometheus_client import make_asgi_app
-
-        routes.append(Route("/metrics", _Asgi(make_asgi_app(ctx.metrics)),  # type: ignore[arg-type]
-                            methods=["GET", "HEAD"]))
+    routes: list[Any] = list(extra_routes)
     if desk:
         routes += [
             Route("/", timeline),

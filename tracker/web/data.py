@@ -6,7 +6,7 @@ answers it) and a :class:`DeskContext`.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -56,9 +56,6 @@ class DeskLabels(Labels, Protocol):
     def classify(self, article: Article) -> tuple[DetectedEvent, ...]: ...
 
 
-HealthReport = Callable[[], Awaitable[tuple[int, dict[str, object]]]]
-
-
 @dataclass(frozen=True)
 class DeskContext:
     """Everything the pages need besides the data."""
@@ -71,7 +68,5 @@ class DeskContext:
     max_age: timedelta = timedelta(hours=48)
     per_page: int = 50
     version: str = ""
-    health: HealthReport | None = None  # /healthz; None: the desk alone says "ok"
-    metrics: object | None = None  # a prometheus_client CollectorRegistry for /metrics
     token: str | None = None  # access token; None: no credentials asked (loopback only)
     secret: bytes = field(default=b"", repr=False)  # signs CSRF tokens

@@ -1,8 +1,9 @@
 """Run an ASGI app under uvicorn inside the running event loop (the daemon's, or its own).
 
-:class:`WebServer` binds before :meth:`WebServer.start` returns (a taken port raises
-``OSError`` there), serves until :meth:`WebServer.stop`, and reports the bound port (``port
-0`` picks a free one).
+It serves ``/healthz`` and ``/metrics`` (:mod:`tracker.ops.health`) and, in the daemon and
+``tracker web``, the desk app around them. :class:`AsgiServer` binds before
+:meth:`AsgiServer.start` returns (a taken port raises ``OSError`` there), serves until
+:meth:`AsgiServer.stop`, and reports the bound port (``port 0`` picks a free one).
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ class _Embedded(uvicorn.Server):
         yield
 
 
-class WebServer:
+class AsgiServer:
     """One uvicorn server for ``app`` on ``host:port``."""
 
     def __init__(self, app: Any, host: str = "127.0.0.1", port: int = 9464) -> None:
@@ -39,7 +40,7 @@ class WebServer:
         self._task: asyncio.Task[None] | None = None
         self._socket: socket.socket | None = None
 
-    async def start(self) -> WebServer:
+    async def start(self) -> AsgiServer:
         family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
         sock = socket.socket(family, socket.SOCK_STREAM)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -61,7 +62,7 @@ class WebServer:
                 self._task.result()
                 raise OSError(f"web server on {self.host}:{self.port} did not start")
             await asyncio.sleep(0.01)
-        log.info("web_server_started", extra={"host": self.host, "port": self.port})
+        log.info("http_server_started", extra={"host": self.host, "port": self.port})
         return self
 
     async def stop(self) -> None:
@@ -73,7 +74,7 @@ class WebServer:
             self._socket.close()
         self._server = self._task = self._socket = None
 
-    async def __aenter__(self) -> WebServer:
+    async def __aenter__(self) -> AsgiServer:
         return await self.start()
 
     async def __aexit__(self, *exc: object) -> None:
