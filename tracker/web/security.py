@@ -11,8 +11,8 @@ Order of checks for one request (:class:`Guard`):
    403.
 
 Every response gets a Content-Security-Policy without any script source, ``nosniff``,
-``frame-ancestors 'none'`` and ``no-referrer``. :func:`check_bind` refuses a non-loopback
-address without a token before anything listens.
+``frame-ancestors 'none'`` and a same-origin referrer policy. :func:`check_bind` refuses a
+non-loopback address without a token before anything listens.
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ CSP = ("default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 
 HEADERS = {
     "content-security-policy": CSP,
     "x-content-type-options": "nosniff",
-    "referrer-policy": "no-referrer",
+    "referrer-policy": "same-origin",  # no-referrer would make browsers send Origin: null
     "x-frame-options": "DENY",
 }
 
