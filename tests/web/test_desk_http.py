@@ -24,6 +24,11 @@ from tracker.ops.probes import sql_ping
 from tracker.store.tables import ItemRow, LabelRow
 
 
+def _without_isolates(page: str) -> str:
+    """The page without the <bdi> isolates around Latin runs."""
+    return page.replace('<bdi dir="ltr">', "").replace("</bdi>", "").replace("<bdi>", "")
+
+
 async def _get(desk: Desk, path: str, **kw: object) -> httpx.Response:
     async with httpx.AsyncClient(base_url=desk.url) as client:
         return await client.get(path, **kw)  # type: ignore[arg-type]
@@ -55,7 +60,8 @@ async def test_search_finds_the_item_by_any_spelling(desk: Desk, query: str) -> 
 async def test_feed_strings_are_text_never_markup(desk: Desk) -> None:
     """A <script> title, an attribute break-out and a javascript: link come out inert."""
     r = await _get(desk, "/search", params={"q": "إنفيديا"})
-    assert "<script>alert(1)" not in r.text and "&lt;script&gt;alert(1)" in r.text
+    text = _without_isolates(r.text)
+    assert "<script>" not in r.text and "&lt;script&gt;alert(1)&lt;/script&gt;" in text
     hostile = first_id(desk.app, ItemRow, title=HOSTILE_TITLE)
     page = (await _get(desk, f"/items/{hostile}")).text
     assert "javascript:" not in page
@@ -63,7 +69,7 @@ async def test_feed_strings_are_text_never_markup(desk: Desk) -> None:
     assert "منفذ <b>" not in feeds and "منفذ &lt;b&gt;" in feeds
     injected = first_id(desk.app, ItemRow, title=INJECTED_TITLE)
     page = (await _get(desk, f"/items/{injected}")).text
-    assert "<img src=x" not in page and "&#34;&gt;&lt;img src=x onerror" in page
+    assert "<img" not in page and "&#34;&gt;&lt;img src=x onerror" in _without_isolates(page)
 
 
 async def test_item_page_says_why_it_did_or_did_not_alert(desk: Desk) -> None:

@@ -25,6 +25,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
 from tracker.explain import explain_item
+from tracker.export._html import bidi
 from tracker.export._view import safe_url
 from tracker.model import Article
 from tracker.records import TimelineFilter
@@ -72,6 +73,7 @@ def build_app(data: DeskData, ctx: DeskContext, *, desk: bool = True,
 
     env.filters["local"] = local
     env.filters["safe_url"] = safe_url
+    env.filters["bidi"] = bidi  # Latin runs (H20, 910C) isolated inside Arabic lines
     templates = Jinja2Templates(env=env)
 
     async def run(fn: Callable[[], T]) -> T:
