@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, text
+from sqlalchemy import func, insert, text
 from sqlmodel import col, select
 
 from tracker.model import TimelineEntry
@@ -236,8 +236,8 @@ class DeskStore:
                           col(EventEntityRow.event_id) == EventSourceRow.event_id)
                     .where(col(EventSourceRow.item_id).in_(ids))).all():
                     entities.setdefault(item_id, set()).add(eid)
-                tx.session.add_all([
-                    ItemSearchRow(item_id=i, body=index_body((t, s), entities.get(i, ())))
+                tx.session.execute(insert(ItemSearchRow), [
+                    {"item_id": i, "body": index_body((t, s), entities.get(i, ()))}
                     for i, t, s in rows if i is not None])
                 done += len(rows)
         return done
