@@ -204,3 +204,12 @@ def test_feeds_prints_the_status_table(polled: tuple[Path, str]) -> None:
     r = tracker("feeds", "--config", str(cfg), cwd=cfg.parent)
     assert r.returncode == 0, r.stderr
     assert "outlet [red]x" in r.stdout and "healthy" in r.stdout and "│ 2 " in r.stdout
+
+
+def test_web_on_a_public_address_without_credentials_refuses_to_start(tmp_path: Path) -> None:
+    """tracker web --host 0.0.0.0 without $TRACKER_WEB_TOKEN exits 2 before listening."""
+    cfg = write_config(tmp_path)
+    r = tracker("web", "--host", "0.0.0.0", "--port", "1", "--config", str(cfg), cwd=tmp_path,
+                env={"TRACKER_WEB_TOKEN": ""})
+    assert r.returncode == 2 and _one_line(r.stderr)
+    assert "not a loopback address" in r.stderr and "TRACKER_WEB_TOKEN" in r.stderr

@@ -157,3 +157,26 @@ async def test_non_loopback_bind_without_credentials_refuses_to_start(
         assert (await client.get("/feeds", auth=("analyst", "s3cret-token"))).status_code == 200
         assert (await client.get("/healthz")).status_code == 200
     store.engine.dispose()
+
+
+async def test_the_daemon_operations_serve_the_desk_with_health(desk: Desk) -> None:
+    """Operations given the desk's app factory serve pages, /healthz and /metrics on one
+    port, as `tracker run` does."""
+    from tracker.app import desk_app
+    from tracker.ops.runtime import Operations, OpsSettings
+
+    async def ok() -> bool:
+        return True
+
+    ops = Operations(OpsSettings(health_port=0), Metrics(), "0.1.0", env={})
+    await ops.start(check_database=ok, scheduler_running=lambda: True,
+                    last_cycle_at=lambda: None,
+                    app=lambda routes: desk_app(desk.config, desk.app.store,
+                                                desk.app.classifier, desk.clock,
+                                                routes=routes))
+    assert ops.server is not None
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{ops.server.port}") as client:
+        assert (await client.get("/feeds")).status_code == 200
+        assert (await client.get("/healthz")).json()["scheduler"] == "running"
+        assert (await client.get("/metrics")).status_code == 200
+    await ops.stop()

@@ -87,6 +87,11 @@ class ItemRow(SQLModel, table=True):
 
 class EventRow(SQLModel, table=True):
     __tablename__ = "event"
+    __table_args__ = (
+        # the desk's timeline filtered by type or status, newest first (migration 0008)
+        Index("ix_event_type_sort_date", "type", "sort_date"),
+        Index("ix_event_status_sort_date", "status", "sort_date"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     type: str = Field(index=True)

@@ -24,9 +24,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from tracker.text.normalize import match_key
 
 _WORD = re.compile(r"[^\W_]+")
-_ARABIC_LETTER = re.compile(r"[\u0621-\u064a]")
-# longest first: the first that leaves at least three letters is stripped
+# longest first: the first that leaves at least three Arabic letters is stripped
 _PROCLITICS = ("وبال", "وال", "بال", "فال", "كال", "لل", "ال", "و", "ف", "ب", "ل", "ك")
+_PROCLITIC = re.compile("(?:" + "|".join(_PROCLITICS) + r")(?=[\u0621-\u064a]{3})")
 
 Phrase = tuple[str, ...]
 Query = list[list[Phrase]]
@@ -38,12 +38,8 @@ def tokens(text: str) -> list[str]:
 
 
 def _stripped(token: str) -> str | None:
-    if not _ARABIC_LETTER.match(token):
-        return None
-    for clitic in _PROCLITICS:
-        if token.startswith(clitic) and len(token) - len(clitic) >= 3:
-            return token[len(clitic):]
-    return None
+    found = _PROCLITIC.match(token)
+    return token[found.end():] if found is not None else None
 
 
 def index_body(texts: Iterable[str], entity_ids: Iterable[str] = ()) -> str:

@@ -8,7 +8,8 @@ Create Date: 2026-12-07 09:00:00
 installations never collide. ``item_search`` holds the match key of each item's text (with
 the ids of the entities its events involve); the desk fills it in batches. SQLite searches it
 through an FTS5 index kept in step by triggers, PostgreSQL through a GIN index over
-``to_tsvector('simple', body)``.
+``to_tsvector('simple', body)``. Two indexes serve the desk's timeline filtered by type or
+status, newest first.
 """
 
 from __future__ import annotations
@@ -26,6 +27,9 @@ depends_on = None
 
 
 def upgrade() -> None:
+    # the desk's timeline filtered by type or by status, newest first
+    op.create_index("ix_event_type_sort_date", "event", ["type", "sort_date"])
+    op.create_index("ix_event_status_sort_date", "event", ["status", "sort_date"])
     op.create_table(
         "installation",
         sa.Column("id", sa.String(), nullable=False),
@@ -65,3 +69,5 @@ def downgrade() -> None:
         op.execute("DROP TABLE item_fts")
     op.drop_table("item_search")
     op.drop_table("installation")
+    op.drop_index("ix_event_status_sort_date", table_name="event")
+    op.drop_index("ix_event_type_sort_date", table_name="event")
