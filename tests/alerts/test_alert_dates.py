@@ -34,3 +34,11 @@ def test_a_text_date_is_never_shifted() -> None:
     """A date the text gave stays as written, whatever the zone."""
     ev = _event(EventDate("2026-07", "month"))
     assert "2026-07" in alert_text(ev, (), Labels(), "en", tz="Pacific/Kiritimati")
+
+
+def test_the_digest_dates_an_undated_event_in_the_scheduler_zone() -> None:
+    """The Telegram digest files the same event under 7 Dec, like the alert and the export."""
+    from tracker.telegram.digest import build_digest
+
+    text = build_digest([_event(None)], Labels(), "en", tz="Asia/Riyadh")
+    assert "(2026-12-07)" in text

@@ -88,7 +88,8 @@ def build_application(
     settings = settings or BotSettings()
     handlers = Handlers(store, labels, now_fn, entities=entity_ids_with_labels,
                         event_types=event_types_with_labels,
-                        admins=tuple(config_values.get(("telegram", "admins"), ())))
+                        admins=tuple(config_values.get(("telegram", "admins"), ())),
+                        timezone=str(config_values.get(("scheduler", "timezone"), "UTC")))
     limiter = AIORateLimiter(overall_max_rate=settings.overall_per_second, overall_time_period=1,
                              group_max_rate=settings.group_per_minute, group_time_period=60,
                              max_retries=settings.reply_retries)

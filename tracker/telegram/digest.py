@@ -18,6 +18,7 @@ import html
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Literal
+from zoneinfo import ZoneInfo
 
 from tracker.alerts.outbox import Notifier, drain
 from tracker.alerts.render import Labels, isolate_latin
@@ -36,15 +37,17 @@ PERIODS: dict[str, timedelta] = {"daily": timedelta(days=1), "weekly": timedelta
 
 
 def build_digest(events: Sequence[TimelineEvent], labels: Labels, lang: str,
-                 period: str = "daily") -> str:
-    """The digest of ``events`` (oldest first) in Telegram HTML."""
+                 period: str = "daily", tz: str = "UTC") -> str:
+    """The digest of ``events`` (oldest first) in Telegram HTML; an undated event shows the
+    day it was first seen in ``tz`` (``scheduler.timezone``)."""
     lines = [say("digest_weekly" if period == "weekly" else "digest_daily", lang)]
     if not events:
         lines.append(say("digest_empty", lang))
         return "\n".join(lines)
     for ev in sorted(events, key=lambda e: (e.sort_date, e.id)):
         headline = isolate_latin(ev.headline) if lang == "ar" else ev.headline
-        date = ev.event_date.value if ev.event_date else ev.first_seen.date().isoformat()
+        date = ev.event_date.value if ev.event_date else \
+            ev.first_seen.astimezone(ZoneInfo(tz)).date().isoformat()
         outlets = f" {say('digest_outlets', lang, n=ev.source_count)}" \
             if ev.source_count > 1 else ""
         lines.append("")

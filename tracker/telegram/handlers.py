@@ -27,6 +27,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
@@ -74,7 +75,8 @@ class Handlers:
     def __init__(self, store: Store, labels: Labels, now_fn: Callable[[], datetime], *,
                  entities: Sequence[tuple[str, str, str]],
                  event_types: Sequence[tuple[str, str, str]],
-                 admins: Sequence[str] = ()) -> None:
+                 admins: Sequence[str] = (), timezone: str = "UTC") -> None:
+        self.timezone = ZoneInfo(timezone)  # undated events show their day in this zone
         self.store = store
         self.labels: Labels = SafeLabels(labels)
         self.now = now_fn
@@ -269,7 +271,8 @@ class Handlers:
             lines.append(say("timeline_empty", lang))
         for ev in events:
             headline = isolate_latin(ev.headline) if lang == "ar" else ev.headline
-            date = ev.event_date.value if ev.event_date else ev.first_seen.date().isoformat()
+            date = ev.event_date.value if ev.event_date else \
+                ev.first_seen.astimezone(self.timezone).date().isoformat()
             lines.append(f"• {html.escape(date)} — <b>"
                          f"{html.escape(self.labels.labels(ev.type, lang))}</b>: "
                          f"{html.escape(headline[:300])}")

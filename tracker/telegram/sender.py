@@ -245,7 +245,7 @@ class TelegramNotifier:
         else:
             return None
         events = await asyncio.to_thread(events_between, self.store, since, until, *wanted)
-        text = build_digest(events, self.labels, lang, period=period)
+        text = build_digest(events, self.labels, lang, period=period, tz=self.timezone)
         ids = []
         for part in split_html(text):
             sent = await self._send(message.chat_id, part, None)
