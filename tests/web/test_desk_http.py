@@ -180,3 +180,16 @@ async def test_the_daemon_operations_serve_the_desk_with_health(desk: Desk) -> N
         assert (await client.get("/healthz")).json()["scheduler"] == "running"
         assert (await client.get("/metrics")).status_code == 200
     await ops.stop()
+
+
+async def test_event_page_shows_sources_first_seen_and_why(desk: Desk) -> None:
+    """The event page names the outlet that broke it, its first-seen time in the scheduler
+    zone, the status history and the classifier's reasons."""
+    r = await _get(desk, "/events/1", params={"lang": "en"})
+    assert r.status_code == 200
+    page = _without_isolates(r.text)
+    assert "broke it first" in page and "منفذ &lt;b&gt;" in page
+    assert "2025-08-29 15:00" in page  # 12:00 UTC first seen, shown in Asia/Riyadh
+    assert "<dt>Why</dt>" in page and "<mark>" in page
+    assert "Status history" in page
+    assert (await _get(desk, "/events/999")).status_code == 404

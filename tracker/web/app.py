@@ -147,7 +147,19 @@ def build_app(data: DeskData, ctx: DeskContext, *, desk: bool = True,
         detail = await run(lambda: data.event(request.path_params["event_id"]))
         if detail is None:
             return render(request, "missing.html.j2", 404)
-        return render(request, "event.html.j2", d=detail, e=detail.event)
+        return render(request, "event.html.j2", d=detail, e=detail.event,
+                      why=await run(lambda: _event_why(detail)))
+
+    def _event_why(detail: Any) -> tuple[str, ...]:
+        """The classifier's reasons for the first report, from its sentence (the current
+        rules); its stored evidence when they no longer find the event there."""
+        if not detail.sources:
+            return tuple(detail.event.evidence)
+        first = detail.sources[0]
+        for found in ctx.labels.classify(Article(first.title, first.sentence, first.published)):
+            if found.type == detail.event.type:
+                return tuple(getattr(found, "why", ())) or found.evidence
+        return tuple(first.evidence or detail.event.evidence)
 
     async def item(request: Request) -> Response:
         item_id = request.path_params["item_id"]
