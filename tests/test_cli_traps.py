@@ -213,3 +213,39 @@ def test_web_on_a_public_address_without_credentials_refuses_to_start(tmp_path: 
                 env={"TRACKER_WEB_TOKEN": ""})
     assert r.returncode == 2 and _one_line(r.stderr)
     assert "not a loopback address" in r.stderr and "TRACKER_WEB_TOKEN" in r.stderr
+
+
+def test_classify_and_feeds_test_print_markup_as_text(tmp_path: Path) -> None:
+    """`classify` and `feeds test` show [/b] and [word] from feed text, and do not crash."""
+    cfg = write_config(tmp_path)
+    title = "[/b] إنفيديا تطلق شريحة [جديدة] للذكاء الاصطناعي"
+    c = subprocess.run([sys.executable, "-m", "tracker", "classify", "--config", str(cfg)],
+                       input=title + "\n", capture_output=True, text=True, timeout=60,
+                       cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(REPO)})
+    assert c.returncode == 0, c.stderr
+    assert "[/b]" in c.stdout and "[جديدة]" in c.stdout
+    when = format_datetime(datetime.now(UTC), usegmt=True)
+    with FeedServer() as srv:
+        srv.add("/f.xml", rss([Item(title=title, link="/a", guid="a", pub_date=when)],
+                              title="[bold]feed[/bold] title"),
+                content_type="application/rss+xml")
+        f = tracker("feeds", "test", srv.url("/f.xml"), "--config", str(cfg), cwd=tmp_path)
+    assert f.returncode == 0, f.stderr
+    assert "[bold]feed[/bold] title" in f.stdout and "[جديدة]" in f.stdout
+
+
+def test_ics_export_carries_this_installations_id(polled: tuple[Path, str]) -> None:
+    """The calendar UIDs end with the installation id stored in the database."""
+    import re
+    import sqlite3
+
+    cfg, _ = polled
+    with sqlite3.connect(cfg.parent / "state" / "tracker.db") as conn:
+        installation = conn.execute("select id from installation").fetchone()[0]
+    now = datetime.now(UTC).astimezone(__import__("zoneinfo").ZoneInfo("Asia/Riyadh"))
+    year, week, _ = now.isocalendar()
+    r = tracker("export", "--week", f"{year}-W{week:02d}", "--format", "ics",
+                "--config", str(cfg), cwd=cfg.parent)
+    assert r.returncode == 0, r.stderr
+    uids = re.findall(r"^UID:(\S+)", r.stdout, flags=re.M)
+    assert uids and all(u.endswith(f"-{installation}@tracker") for u in uids)

@@ -175,11 +175,11 @@ def feeds_status(config_path: Path | None) -> None:
 
 
 def web(
-    host: Annotated[str | None, typer.Option(help="bind address (default [web] host)")] = None,
-    port: Annotated[int | None, typer.Option(help="port (default [web] port)")] = None,
+    host: Annotated[str | None, typer.Option(help="bind address (default: health.host)")] = None,
+    port: Annotated[int | None, typer.Option(help="port (default: health.port)")] = None,
     config: ConfigOption = None,
 ) -> None:
-    """Serve the web desk on its own (the daemon serves it too, on [health] host:port)."""
+    """Serve the web desk on its own (the daemon serves it too, at the health address)."""
     from tracker.app import desk_app, load_classifier, open_store
 
     cfg = load(config)
