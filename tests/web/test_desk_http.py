@@ -193,3 +193,11 @@ async def test_event_page_shows_sources_first_seen_and_why(desk: Desk) -> None:
     assert "<dt>Why</dt>" in page and "<mark>" in page
     assert "Status history" in page
     assert (await _get(desk, "/events/999")).status_code == 404
+
+
+async def test_a_foreign_host_name_is_refused_without_credentials(desk: Desk) -> None:
+    """A request naming another host (DNS rebinding onto the loopback desk) gets 403;
+    localhost and 127.0.0.1 are served."""
+    assert (await _get(desk, "/", headers={"host": "evil.example:80"})).status_code == 403
+    assert (await _get(desk, "/", headers={"host": "localhost"})).status_code == 200
+    assert (await _get(desk, "/healthz", headers={"host": "evil.example"})).status_code == 200

@@ -3,7 +3,9 @@
 Order of checks for one request (:class:`Guard`):
 
 1. ``/healthz`` and ``/metrics`` pass (probes and scrapers carry no credentials);
-2. with a token configured, the request must carry it: ``Authorization: Bearer TOKEN`` or
+2. without a token (a loopback bind) the ``Host`` must be a loopback name, so a page that
+   rebinds its own name to 127.0.0.1 cannot read the desk; with a token, the request must
+   carry it: ``Authorization: Bearer TOKEN`` or
    basic auth whose password is TOKEN (any user name); else 401 with a basic-auth challenge;
 3. a POST must carry the ``desk_csrf`` cookie and, when it sends ``Origin``, come from this
    host; its handler then checks the form's ``csrf`` field against the cookie
@@ -119,6 +121,10 @@ class Guard:
     async def _refusal(self, request: Request) -> Response | None:
         if request.url.path in OPEN_PATHS or request.url.path.startswith("/static/"):
             return None
+        if not self.token and not is_loopback(_host_name(request.headers.get("host", ""))):
+            # no credentials means a loopback bind: a page elsewhere that rebinds its own
+            # name to 127.0.0.1 (DNS rebinding) must not read the desk through the browser
+            return PlainTextResponse("this desk answers loopback host names only\n", 403)
         if self.token and not _authorised(request, self.token):
             return PlainTextResponse("credentials required\n", 401,
                                      {"www-authenticate": 'Basic realm="tracker desk"'})
@@ -139,6 +145,13 @@ def csrf_refusal(request: Request, sent: object) -> Response | None:
             not hmac.compare_digest(sent.encode(), cookie.encode()):
         return PlainTextResponse("missing or wrong CSRF token\n", 403)
     return None
+
+
+def _host_name(host: str) -> str:
+    """The name part of a Host header (``[::1]:9464`` → ``::1``)."""
+    if host.startswith("["):
+        return host[1:].split("]", 1)[0]
+    return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
 
 
 def _cookie(token: str) -> str:
