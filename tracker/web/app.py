@@ -32,7 +32,7 @@ from tracker.records import TimelineFilter
 from tracker.text.search import parse_query
 from tracker.web.data import DeskContext, DeskData
 from tracker.web.security import CSRF_FIELD, Guard, csrf_refusal, csrf_token
-from tracker.web.words import STATUSES, WORDS, status_label
+from tracker.web.words import STATUSES, WORDS, role_label, status_label
 
 _HERE = Path(__file__).parent
 T = TypeVar("T")
@@ -94,6 +94,7 @@ def build_app(data: DeskData, ctx: DeskContext, *, desk: bool = True,
             type_label=lambda t: ctx.labels.labels(t, lang) if t in types else t,
             entity_label=lambda e: ctx.labels.entity_label(e, lang),
             status_label=lambda s: status_label(s, lang), tz=ctx.tz,
+            role_label=lambda r: role_label(r, lang),
             csrf=csrf_token(request), csrf_field=CSRF_FIELD, version=ctx.version,
             other_lang=link(request.url.path, **{k: v for k, v in request.query_params.items()
                                                  if k != "lang"}, **(

@@ -54,5 +54,15 @@ WORDS: dict[str, dict[str, str]] = {
 }
 
 
+_ROLES = {
+    "ar": {"actor": "الفاعل", "target": "المستهدف", "product": "المنتج", "mention": "ذُكر"},
+    "en": {"actor": "actor", "target": "target", "product": "product", "mention": "mentioned"},
+}
+
+
+def role_label(role: str, lang: str) -> str:
+    return _ROLES["ar" if lang == "ar" else "en"].get(role, role)
+
+
 def status_label(status: str, lang: str) -> str:
     return _STATUS_AR.get(status, status) if lang == "ar" else status
