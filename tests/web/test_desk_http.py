@@ -42,10 +42,13 @@ async def test_every_page_answers_with_csp_and_rtl(desk: Desk) -> None:
         r = await _get(desk, path)
         assert r.status_code == 200, path
         assert 'dir="rtl"' in r.text
+        assert "built-in method" not in r.text and "Undefined" not in r.text, path
         csp = r.headers["content-security-policy"]
         assert "default-src 'none'" in csp and "script-src" not in csp
     en = await _get(desk, "/?lang=en")
     assert 'dir="ltr"' in en.text and "Timeline" in en.text
+    feeds = await _get(desk, "/feeds?lang=en")
+    assert "<th>Items</th>" in feeds.text and "healthy" in feeds.text
 
 
 @pytest.mark.parametrize("query", ["إنفيديا", "انفيديا", "Nvidia", "NVIDIA"])
@@ -174,12 +177,14 @@ async def test_the_daemon_operations_serve_the_desk_with_health(desk: Desk) -> N
                     app=lambda routes: desk_app(desk.config, desk.app.store,
                                                 desk.app.classifier, desk.clock,
                                                 routes=routes))
-    assert ops.server is not None
-    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{ops.server.port}") as client:
-        assert (await client.get("/feeds")).status_code == 200
-        assert (await client.get("/healthz")).json()["scheduler"] == "running"
-        assert (await client.get("/metrics")).status_code == 200
-    await ops.stop()
+    try:
+        assert ops.server is not None
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{ops.server.port}") as client:
+            assert (await client.get("/feeds")).status_code == 200
+            assert (await client.get("/healthz")).json()["scheduler"] == "running"
+            assert (await client.get("/metrics")).status_code == 200
+    finally:
+        await ops.stop()
 
 
 async def test_event_page_shows_sources_first_seen_and_why(desk: Desk) -> None:

@@ -27,7 +27,8 @@ WORDS: dict[str, dict[str, str]] = {
         "current_rules": "ما تجده القواعد الحالية", "labels": "تصحيحات المحللين",
         "entities": "الجهات", "sentence": "الجملة", "recap": "استعادة", "event": "الحدث",
         "removed": "محذوف", "never": "لم يُجلب بعد", "ok": "سليم", "dates_in": "التواريخ بتوقيت",
-        "open": "فتح",
+        "open": "فتح", "health_healthy": "سليم", "health_failing": "متعثر",
+        "health_stale": "راكد (لا جديد منذ مدة)",
     },
     "en": {
         "title": "Tracker desk", "timeline": "Timeline", "search": "Search",
@@ -49,7 +50,8 @@ WORDS: dict[str, dict[str, str]] = {
         "current_rules": "Current rules find", "labels": "Analysts' labels",
         "entities": "Entities", "sentence": "Sentence", "recap": "recap", "event": "Event",
         "removed": "removed", "never": "never polled", "ok": "ok", "dates_in": "Dates in",
-        "open": "open",
+        "open": "open", "health_healthy": "healthy", "health_failing": "failing",
+        "health_stale": "stale (nothing new for a while)",
     },
 }
 
