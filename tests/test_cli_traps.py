@@ -249,3 +249,11 @@ def test_ics_export_carries_this_installations_id(polled: tuple[Path, str]) -> N
     assert r.returncode == 0, r.stderr
     uids = re.findall(r"^UID:(\S+)", r.stdout, flags=re.M)
     assert uids and all(u.endswith(f"-{installation}@tracker") for u in uids)
+
+
+def test_run_on_a_public_address_without_credentials_refuses_to_start(tmp_path: Path) -> None:
+    """tracker run with [health] host = "0.0.0.0", the desk on and no token exits 2 at once."""
+    cfg = write_config(tmp_path, '[health]\nhost = "0.0.0.0"\nport = 1\n')
+    r = tracker("run", "--config", str(cfg), cwd=tmp_path, env={"TRACKER_WEB_TOKEN": ""})
+    assert r.returncode == 2 and "not a loopback address" in r.stderr
+    assert not (tmp_path / "state").exists()  # nothing was opened, polled or served

@@ -175,6 +175,16 @@ def web_token(config: Config, env: Mapping[str, str] | None = None) -> str | Non
     return env.get(config.get("web", "token_env")) or None
 
 
+def check_desk_bind(config: Config, host: str | None = None, serving: bool = False) -> None:
+    """ConfigError when the desk would listen off loopback without credentials (the
+    daemon serves it only with ``[health] enabled``; ``serving``: it is being built)."""
+    from tracker.web.security import check_bind
+
+    if config.get("web", "enabled") and (serving or config.get("health", "enabled")):
+        check_bind(host or config.get("health", "host"), web_token(config), str(config.path),
+                   config.get("web", "token_env"))
+
+
 def desk_app(config: Config, store: Store, engine: Engine, clock: Callable[[], datetime], *,
              routes: Sequence[Any] = (), host: str | None = None) -> Any:
     """The desk's ASGI app for this config around ``routes`` (``/healthz``, ``/metrics``;
@@ -183,13 +193,10 @@ def desk_app(config: Config, store: Store, engine: Engine, clock: Callable[[], d
     import tracker
     from tracker.web.app import build_app
     from tracker.web.data import DeskContext
-    from tracker.web.security import check_bind
 
     token = web_token(config)
     enabled = bool(config.get("web", "enabled"))
-    bind = host or config.get("health", "host")
-    if enabled:
-        check_bind(bind, token, str(config.path), config.get("web", "token_env"))
+    check_desk_bind(config, host, serving=True)
     ctx = DeskContext(labels=engine, names=entity_names(engine),
                       tz=config.get("scheduler", "timezone"), clock=clock,
                       watchlists=config.watchlists, max_age=config.get("alerts", "max_age"),

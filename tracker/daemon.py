@@ -25,7 +25,14 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 import tracker
 from tracker.alerts.outbox import drain
-from tracker.app import App, bot_settings, desk_app, load_classifier, open_app
+from tracker.app import (
+    App,
+    bot_settings,
+    check_desk_bind,
+    desk_app,
+    load_classifier,
+    open_app,
+)
 from tracker.config import Config, load_config
 from tracker.errors import TrackerError
 from tracker.ops.heartbeat import Heartbeat
@@ -229,6 +236,7 @@ def ops_settings(config: Config) -> OpsSettings:
 async def run_daemon(config: Config, out: TextIO, *, grace: float = 5.0,
                      ready: Callable[[Daemon], None] | None = None) -> None:
     """Run until SIGINT or SIGTERM."""
+    check_desk_bind(config)  # before anything polls or listens
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
