@@ -83,7 +83,10 @@ async def test_search_finds_an_item_by_a_variant_spelling(desk: Desk, browser: A
     """Typing Nvidia (Latin) and pressing Enter lists the item written إنفيديا."""
     p = await _page(browser, 390)
     await p.page.goto(desk.url + "/search")
-    await p.page.keyboard.type("Nvidia")  # the search box has autofocus
+    box = p.page.locator("input[name=q]")
+    await box.focus()  # autofocus may land after the first key under load
+    assert await p.page.evaluate("document.activeElement.name") == "q"
+    await p.page.keyboard.type("Nvidia")
     await p.page.keyboard.press("Enter")
     await p.page.wait_for_url(lambda url: "q=Nvidia" in url)
     titles = await p.page.locator("ol.items li a").all_inner_texts()
