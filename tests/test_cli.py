@@ -112,8 +112,9 @@ def test_classify_jsonl_keeps_order_and_shape(tmp_path: Path) -> None:
 
 def test_demo_daemon_prints_alerts_and_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
     """`tracker run --config config/demo.toml` alerts within a minute and stops on SIGTERM."""
-    env = {**os.environ, "PYTHONPATH": str(REPO), "PYTHONUNBUFFERED": "1"}
-    env.pop("TRACKER_DATABASE_URL", None)
+    # a relative SQLite path in the environment is relative to the working directory
+    env = {**os.environ, "PYTHONPATH": str(REPO), "PYTHONUNBUFFERED": "1",
+           "TRACKER_DATABASE_URL": "sqlite:///data/demo.db"}
     log = (tmp_path / "stderr.log").open("w")
     with subprocess.Popen(
         [sys.executable, "-m", "tracker", "run", "--config", str(REPO / "config" / "demo.toml")],

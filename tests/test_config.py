@@ -26,7 +26,7 @@ def test_shipped_config_loads_with_at_least_twelve_feeds() -> None:
     cfg = load_config(SHIPPED, env={})
     assert len(cfg.feeds) >= 12
     assert all(f.url.startswith("https://") for f in cfg.feeds)
-    assert cfg.database_url == "sqlite:///data/tracker.db"
+    assert cfg.database_url == f"sqlite:///{(SHIPPED.parent.parent / 'data' / 'tracker.db')}"
 
 
 def test_shipped_config_documents_every_setting() -> None:
@@ -61,6 +61,13 @@ def test_environment_overrides_database_url() -> None:
         ("[[feeds]]\nurl = 'https://a/f'\nevery = '5m'\n", "feeds[0].every", "unknown key"),
         ("[[watchlists]]\nname = 'w'\nevents = []\n", "watchlists[0].chats", "at least one"),
         ("[digest]\nweekday = 'someday'\n", "digest.weekday", "weekday"),
+        # a bare number is not a duration: 48 meant hours, and 48 seconds silenced alerts
+        ("[alerts]\nmax_age = 48\n", "alerts.max_age", "needs a unit"),
+        ("[alerts]\nmax_age = '48'\n", "alerts.max_age", "needs a unit"),
+        ("[[feeds]]\nurl = 'https://a/f'\ninterval = 900\n", "feeds[0].interval",
+         "needs a unit"),
+        ("[database]\nurl = 'mysql://u@h/db'\n", "database.url", "unsupported database"),
+        ("[database]\nurl = 'garbage'\n", "database.url", "not a database URL"),
     ],
 )
 def test_bad_values_name_file_key_and_problem(
@@ -83,9 +90,44 @@ def test_toml_syntax_error_names_the_file(tmp_path: Path) -> None:
     assert info.value.file == str(path) and "line 1" in info.value.problem
 
 
+def test_durations_with_a_unit_are_read_in_that_unit(tmp_path: Path) -> None:
+    """'48h' is 48 hours, '90s' 90 seconds, '2d' two days."""
+    path = _write(tmp_path, "[alerts]\nmax_age = '48h'\n[scheduler]\ntick = '90s'\n"
+                             "lease = '2d'\n")
+    cfg = load_config(path, env={})
+    assert cfg.get("alerts", "max_age").total_seconds() == 48 * 3600
+    assert cfg.get("scheduler", "tick").total_seconds() == 90
+    assert cfg.get("scheduler", "lease").total_seconds() == 2 * 86400
+
+
+def test_sqlite_path_is_relative_to_the_config_file(tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """A relative SQLite path in the file names the same database from any working folder;
+    one in TRACKER_DATABASE_URL is relative to the working folder."""
+    conf = tmp_path / "etc"
+    conf.mkdir()
+    path = _write(conf, "[database]\nurl = 'sqlite:///state/t.db'\n")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    assert load_config(path, env={}).database_url == f"sqlite:///{conf / 'state' / 't.db'}"
+    from_env = load_config(path, env={"TRACKER_DATABASE_URL": "sqlite:///x.db"})
+    assert from_env.database_url == f"sqlite:///{elsewhere / 'x.db'}"
+
+
+def test_garbage_database_url_in_the_environment_names_the_variable(tmp_path: Path) -> None:
+    """TRACKER_DATABASE_URL=garbage fails at load, naming the variable, not later."""
+    path = _write(tmp_path, "")
+    with pytest.raises(ConfigError) as info:
+        load_config(path, env={"TRACKER_DATABASE_URL": "garbage"})
+    assert info.value.key == "TRACKER_DATABASE_URL (environment)"
+    assert "not a database URL" in info.value.problem
+
+
 def test_feed_interval_is_raised_to_the_minimum() -> None:
     """A feed asking to be polled more often than scheduler.min_interval gets the minimum."""
-    raw = {"scheduler": {"min_interval": "5m"}, "feeds": [{"url": "https://a/f", "interval": 10}]}
+    raw = {"scheduler": {"min_interval": "5m"},
+           "feeds": [{"url": "https://a/f", "interval": "10s"}]}
     cfg = parse_config(raw, Path("x.toml"), env={})
     assert cfg.feeds[0].interval.total_seconds() == 300
 

@@ -9,12 +9,12 @@ from __future__ import annotations
 import os
 import socket
 import uuid
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 import httpx
 
@@ -29,10 +29,12 @@ from tracker.ops.feedhealth import HealthPolicy
 from tracker.pipeline import Pipeline, PipelineSettings
 from tracker.store.botport import StoreForBot
 from tracker.store.db import make_engine, upgrade
+from tracker.store.desk import DeskStore
 from tracker.store.repo import Store
 from tracker.telegram.bot import BotSettings
 from tracker.telegram.link import TelegramLink
 from tracker.telegram.sender import SenderSettings, TelegramNotifier, build_notifier
+from tracker.text.search import NameIndex
 
 
 def load_classifier(config: Config, with_model: bool = True) -> Engine:
@@ -175,7 +177,7 @@ async def open_app(
         await link.connect()  # a failure is logged once; the daemon retries (TelegramLink.run)
         notifier = telegram
     else:
-        notifier = ConsoleNotifier(out, classifier)
+        notifier = ConsoleNotifier(out, classifier, tz=config.get("scheduler", "timezone"))
     try:
         yield App(config, store, classifier, pipeline, notifier, owner, token, link)
     finally:
@@ -184,3 +186,50 @@ async def open_app(
         await client.aclose()
         await replay.aclose()
         store.engine.dispose()
+
+
+def entity_names(engine: Engine) -> NameIndex:
+    """Every spelling of every gazetteer entity (labels included), for lookups by name."""
+    return NameIndex({e.id: (*e.names, e.label_ar, e.label_en)
+                      for e in engine.gazetteer().entities.values()})
+
+
+def open_desk(config: Config, migrate: bool = True) -> DeskStore:
+    """The desk's read side over the config's database."""
+    return DeskStore(open_store(config, migrate))
+
+
+def web_token(config: Config, env: Mapping[str, str] | None = None) -> str | None:
+    """The desk's access token from the variable named by ``web.token_env``."""
+    env = os.environ if env is None else env
+    return env.get(config.get("web", "token_env")) or None
+
+
+def check_desk_bind(config: Config, host: str | None = None, serving: bool = False) -> None:
+    """ConfigError when the desk would listen off loopback without credentials (the
+    daemon serves it only with ``[health] enabled``; ``serving``: it is being built)."""
+    from tracker.web.security import check_bind
+
+    if config.get("web", "enabled") and (serving or config.get("health", "enabled")):
+        check_bind(host or config.get("health", "host"), web_token(config), str(config.path),
+                   config.get("web", "token_env"))
+
+
+def desk_app(config: Config, store: Store, engine: Engine, clock: Callable[[], datetime], *,
+             routes: Sequence[Any] = (), host: str | None = None) -> Any:
+    """The desk's ASGI app for this config around ``routes`` (``/healthz``, ``/metrics``;
+    ``[web] enabled = false``: only those); refuses a non-loopback bind without a token
+    (ConfigError)."""
+    import tracker
+    from tracker.web.app import build_app
+    from tracker.web.data import DeskContext
+
+    token = web_token(config)
+    enabled = bool(config.get("web", "enabled"))
+    check_desk_bind(config, host, serving=True)
+    ctx = DeskContext(labels=engine, names=entity_names(engine),
+                      tz=config.get("scheduler", "timezone"), clock=clock,
+                      watchlists=config.watchlists, max_age=config.get("alerts", "max_age"),
+                      per_page=config.get("web", "per_page"), version=tracker.__version__,
+                      token=token)
+    return build_app(DeskStore(store), ctx, desk=enabled, extra_routes=routes)

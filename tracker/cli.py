@@ -8,45 +8,62 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import sys
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from tracker.config import Config, describe, load_config, resolve_path
+import tracker
+from tracker import cli_desk, cli_timeline
+from tracker.cli_common import (
+    ConfigOption,
+    OutputError,
+    write_output,
+)
+from tracker.cli_common import err as _err
+from tracker.cli_common import load as _config
+from tracker.cli_common import utc_now as _utc_now
+from tracker.cli_timeline import parse_since
+from tracker.config import Config, describe, load_config
 from tracker.errors import ConfigError, TrackerError
 from tracker.text.safe import console_markup, terminal_text
 
-app = typer.Typer(add_completion=False, no_args_is_help=True,
+_HELP = {"help_option_names": ["-h", "--help"]}
+app = typer.Typer(add_completion=False, no_args_is_help=True, context_settings=_HELP,
                   help="Tracks the US–China AI-chip race in Arabic news feeds.")
-db_app = typer.Typer(no_args_is_help=True, help="Database schema.")
+db_app = typer.Typer(no_args_is_help=True, context_settings=_HELP, help="Database schema.")
 app.add_typer(db_app, name="db")
-feeds_app = typer.Typer(help="The feeds' state (no subcommand); OPML import/export; testing.")
+feeds_app = typer.Typer(context_settings=_HELP, invoke_without_command=True,
+                        help="Feeds: the status table (no subcommand), OPML import/export, "
+                             "testing.")
 app.add_typer(feeds_app, name="feeds")
 
-ConfigOption = Annotated[
-    Path | None,
-    typer.Option("--config", "-c", help="config file (default: $TRACKER_CONFIG or "
-                 "config/tracker.toml)", show_default=False),
-]
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"tracker {tracker.__version__}")
+        raise typer.Exit()
 
 
-def _err() -> Console:
-    return Console(stderr=True)
+@app.callback()
+def _main(
+    version: Annotated[bool, typer.Option("--version", "-V", callback=_version, is_eager=True,
+                                          help="print the version and exit")] = False,
+) -> None:
+    """Tracks the US–China AI-chip race in Arabic news feeds."""
 
 
-def _config(path: Path | None) -> Config:
-    return load_config(resolve_path(path, os.environ))
-
-
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
+@feeds_app.callback()
+def _feeds(ctx: typer.Context, config: ConfigOption = None) -> None:
+    """Without a subcommand: every feed's last poll, status, errors, next poll, redirects."""
+    if ctx.invoked_subcommand is None:
+        cli_desk.feeds_status(config)
+        _feed_moves(config)
 
 
 def _setup_logging(config: Config) -> None:
@@ -79,7 +96,8 @@ def check_config(config: ConfigOption = None) -> None:
     for col in ("name", "url", "interval", "timezone"):
         feeds.add_column(col)
     for f in cfg.feeds:
-        feeds.add_row(f.name, f.url, f"{int(f.interval.total_seconds())}s", f.timezone or "")
+        feeds.add_row(escape(f.name), escape(f.url), f"{int(f.interval.total_seconds())}s",
+                      f.timezone or "")
     out.print(feeds)
     wls = Table(title=f"{len(cfg.watchlists)} watchlists")
     for col in ("name", "events", "entities", "chats"):
@@ -88,7 +106,35 @@ def check_config(config: ConfigOption = None) -> None:
         wls.add_row(w.name, ", ".join(sorted(w.events)) or "any",
                     ", ".join(sorted(w.entities)) or "any", ", ".join(w.chats))
     out.print(wls)
-    out.print("[green]configuration OK[/green]")
+    from tracker.app import telegram_token
+
+    warnings = config_warnings(cfg, telegram_token(cfg) is not None)
+    for warning in warnings:
+        out.print(f"[yellow]warning:[/yellow] {escape(warning)}")
+    out.print("[green]configuration OK[/green]" + (f" ({len(warnings)} warnings)"
+                                                   if warnings else ""))
+
+
+def config_warnings(cfg: Config, has_token: bool) -> list[str]:
+    """What makes a valid config useless: it can never alert, or polls nothing."""
+    out = []
+    if not cfg.feeds:
+        out.append("no [[feeds]]: the daemon polls nothing")
+    if not cfg.watchlists and not has_token:
+        out.append(f"no [[watchlists]] and no Telegram token in "
+                   f"${cfg.get('telegram', 'token_env')}: this config can never alert "
+                   "(add a watchlist with chats = [\"console\"] to see alerts on the console)")
+    elif not cfg.watchlists:
+        out.append("no [[watchlists]]: only Telegram subscribers who pick topics get alerts")
+    telegram_chats = [c for w in cfg.watchlists for c in w.chats if c != "console"]
+    if telegram_chats and not has_token:
+        out.append(f"watchlists name Telegram chats ({', '.join(sorted(set(telegram_chats)))})"
+                   f" but ${cfg.get('telegram', 'token_env')} is not set: their alerts go to "
+                   "the console")
+    if cfg.watchlists and all(c == "console" for w in cfg.watchlists for c in w.chats) \
+            and not cfg.get("alerts", "console"):
+        out.append("every watchlist alerts the console but alerts.console = false")
+    return out
 
 
 @db_app.command("upgrade")
@@ -101,17 +147,11 @@ def db_upgrade(config: ConfigOption = None) -> None:
     before = current_revision(engine)
     upgrade(engine)
     Console().print(f"database {engine.url.render_as_string()}: revision {before or 'none'}"
-                    f" → {current_revision(engine)}")
+                    f" → {current_revision(engine)}", highlight=False, markup=False)
 
 
-@feeds_app.callback(invoke_without_command=True)
-def feeds_list(
-    ctx: typer.Context,
-    config: ConfigOption = None,
-) -> None:
-    """Show every configured feed's state: moves adopted, retirement, waits, failures."""
-    if ctx.invoked_subcommand is not None:
-        return
+def _feed_moves(config: Path | None) -> None:
+    """Every configured feed's state: moves adopted, retirement, waits, failures."""
     from tracker.app import open_store
     from tracker.ops.feedlist import COLUMNS, feed_rows
 
@@ -175,7 +215,7 @@ def feeds_export(
     if output is None:
         sys.stdout.buffer.write(data)
     else:
-        output.write_bytes(data)
+        write_output(output, data)
 
 
 @feeds_app.command("test")
@@ -300,102 +340,8 @@ async def _poll_once(cfg: Config, force: bool = False) -> None:
               f"{sent.sent} sent, {report.errors} feeds failed")
 
 
-def _since(value: str | None, now: datetime) -> datetime | None:
-    """'30d' (ago) or an ISO date."""
-    from tracker.config import parse_duration
-
-    if value is None:
-        return None
-    try:
-        return now - parse_duration(value)
-    except ValueError:
-        pass
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError as exc:
-        raise typer.BadParameter(f"expected a duration like 30d or a date like 2025-08-01, "
-                                 f"got {value!r}") from exc
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-
-
-@app.command()
-def timeline(
-    entity: Annotated[str | None, typer.Option(help="entity id, e.g. nvidia")] = None,
-    type_: Annotated[list[str] | None, typer.Option("--type", help="event type (repeatable)")]
-    = None,
-    since: Annotated[str | None, typer.Option(help="30d, or a date such as 2025-08-01")] = None,
-    until: Annotated[str | None, typer.Option(help="a date, or a duration ago")] = None,
-    status: Annotated[list[str] | None, typer.Option(help="status (repeatable)")] = None,
-    limit: Annotated[int, typer.Option(help="at most this many events")] = 50,
-    as_json: Annotated[bool, typer.Option("--json", help="JSON instead of a table")] = False,
-    lang: Annotated[str, typer.Option(help="ar or en")] = "ar",
-    config: ConfigOption = None,
-) -> None:
-    """Show the timeline, newest first, filtered by entity, type, dates and status."""
-    from tracker.app import load_classifier, open_store
-    from tracker.timeline_view import entry_json
-
-    cfg = _config(config)
-    labels = load_classifier(cfg)
-    now = _utc_now()
-    store = open_store(cfg)
-    entries = store.timeline(entity=entity, types=type_ or (), since=_since(since, now),
-                             until=_since(until, now), statuses=status or (), limit=limit)
-    store.engine.dispose()
-    if as_json:
-        data = [entry_json(e, labels) for e in entries]
-        sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
-        return
-    table = Table(title=f"timeline — {len(entries)} events")
-    for col in ("date", "type", "headline", "entities", "status", "sources"):
-        table.add_column(col)
-    for entry in entries:
-        ev = entry.event
-        table.add_row(ev.event_date.value if ev.event_date else ev.sort_date.date().isoformat(),
-                      console_markup(labels.labels(ev.type, lang)), console_markup(ev.headline),
-                      console_markup(", ".join(dict.fromkeys(labels.entity_label(x.id, lang)
-                                                             for x in ev.entities))),
-                      console_markup(ev.status), str(len(entry.sources)))
-    Console().print(table)
-
-
-@app.command()
-def export(
-    week: Annotated[str | None, typer.Option(
-        help="ISO week YYYY-Www (default: the last complete week in scheduler.timezone)")] = None,
-    fmt: Annotated[str, typer.Option("--format", "-f",
-                                     help="md, html, csv, json, ics or timelinejs")] = "md",
-    output: Annotated[Path | None, typer.Option("-o", "--output",
-                                                help="file to write (default: stdout)")] = None,
-    config: ConfigOption = None,
-) -> None:
-    """Export one week of the timeline as Markdown, HTML, CSV, JSON, iCalendar or TimelineJS."""
-    from tracker.app import load_classifier, open_store
-    from tracker.export import FORMATS, last_complete_week, render_export, week_bounds
-
-    if fmt not in FORMATS:
-        raise typer.BadParameter(f"unknown format {fmt!r}; choose from {', '.join(FORMATS)}",
-                                 param_hint="--format")
-    cfg = _config(config)
-    tz = cfg.get("scheduler", "timezone")
-    now = _utc_now()
-    week = week or last_complete_week(now, tz)
-    try:
-        start, end = week_bounds(week, tz)
-    except ValueError as exc:
-        raise typer.BadParameter(str(exc), param_hint="--week") from exc
-    labels = load_classifier(cfg)
-    store = open_store(cfg)
-    entries = store.timeline(since=start, until=end, limit=None, newest_first=False)
-    store.engine.dispose()
-    data = render_export(fmt, entries, week=week, tz=tz, labels=labels, generated_at=now)
-    if output is None:
-        sys.stdout.buffer.write(data)
-        sys.stdout.flush()
-    else:
-        output.parent.mkdir(parents=True, exist_ok=True)
-        output.write_bytes(data)
-        _err().print(f"{week}: {len(entries)} events → {output} ({len(data):,} bytes)")
+app.command("timeline")(cli_timeline.timeline)
+app.command("export")(cli_timeline.export)
 
 
 @app.command()
@@ -415,7 +361,7 @@ def backtest(
     if watchlist is not None and not lists:
         raise ConfigError(str(cfg.path), "watchlists", f"no watchlist named {watchlist!r}")
     store = open_store(cfg)
-    start = _since(since, _utc_now())
+    start = parse_since(since, _utc_now())
     assert start is not None
     stored = store.stored_items(start)
     store.engine.dispose()
@@ -477,16 +423,34 @@ def classify(
 # The classifier's own commands (train, eval, label) register themselves on ``app``.
 from tracker import cli_model  # noqa: E402, F401
 
+app.command("why")(cli_desk.why)
+app.command("items")(cli_desk.items)
+app.command("web")(cli_desk.web)
+
 
 def main() -> None:
     """Console entry point: maps tracker errors to exit codes (usage errors exit 2)."""
+    from sqlalchemy.exc import SQLAlchemyError
+
     try:
         app()
     except ConfigError as exc:
-        _err().print(f"[red]config error:[/red] {console_markup(str(exc))}", markup=True,
-                     highlight=False)
+        _err().print(f"[red]config error:[/red] {console_markup(str(exc))}", highlight=False)
+        sys.exit(2)
+    except OutputError as exc:
+        _err().print(f"[red]error:[/red] {console_markup(str(exc))}", highlight=False)
         sys.exit(2)
     except TrackerError as exc:
-        _err().print(f"[red]error:[/red] {console_markup(str(exc))}", markup=True,
+        _err().print(f"[red]error:[/red] {console_markup(_first_line(str(exc)))}",
                      highlight=False)
         sys.exit(1)
+    except SQLAlchemyError as exc:  # a database problem outside the store's own wrapping
+        from tracker.store.db import describe_error
+
+        _err().print(f"[red]database error:[/red] {escape(describe_error(exc))}",
+                     highlight=False)
+        sys.exit(1)
+
+
+def _first_line(message: str) -> str:
+    return message.strip().splitlines()[0] if message.strip() else message

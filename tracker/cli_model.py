@@ -23,7 +23,9 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
-from tracker.cli import ConfigOption, _config, app
+from tracker.cli import app
+from tracker.cli_common import ConfigOption
+from tracker.cli_common import load as _config
 from tracker.errors import ConfigError
 
 FilesArg = Annotated[list[Path], typer.Argument(

@@ -8,8 +8,10 @@ Order of decisions in :func:`load_config`:
    errors, so a typo never silently falls back to a default), converted and validated;
 4. ``[[feeds]]`` and ``[[watchlists]]`` are checked entry by entry;
 5. environment overrides apply (``TRACKER_DATABASE_URL``);
-6. relative paths (taxonomy, entities, SQLite files) resolve against the config file's folder
-   for config files and against the working directory for data.
+6. relative paths (taxonomy, entities, the SQLite file of ``database.url``) resolve against
+   the config file's folder, so a command run from elsewhere opens the same database; a
+   relative SQLite path in ``TRACKER_DATABASE_URL`` is relative to the working directory.
+   The database URL must parse and name SQLite or PostgreSQL.
 
 Every problem raises :class:`~tracker.errors.ConfigError` naming the file, the key and the
 problem. Nothing here reads the clock or the network.
@@ -31,8 +33,11 @@ from tracker.errors import ConfigError
 from tracker.model import Watchlist
 
 DEFAULT_CONFIG = Path("config/tracker.toml")
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d|w)?\s*$")
-_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, None: 1}
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d|w)\s*$")
+_BARE_NUMBER = re.compile(r"^\s*\d+(?:\.\d+)?\s*$")
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+_DURATION_HINT = "'90s', '15m', '48h', '2d' or '1w'"
+DATABASE_BACKENDS = ("sqlite", "postgresql")
 
 
 class _Invalid(ValueError):
@@ -40,21 +45,28 @@ class _Invalid(ValueError):
 
 
 def _duration(value: Any) -> timedelta:
-    if isinstance(value, bool):
-        raise _Invalid("expected a duration such as 90, '15m', '48h', '2d'")
-    if isinstance(value, int | float):
-        seconds = float(value)
+    """A duration with its unit. A bare number is refused: ``max_age = 48`` meant hours to
+    the person who wrote it, and reading it as 48 seconds silenced every alert."""
+    if isinstance(value, timedelta):
+        seconds = value.total_seconds()
+    elif isinstance(value, bool):
+        raise _Invalid(f"expected a duration such as {_DURATION_HINT}")
+    elif isinstance(value, int | float) or (isinstance(value, str)
+                                            and _BARE_NUMBER.match(value)):
+        raise _Invalid(f"a duration needs a unit: write {str(value).strip()!r} as e.g. "
+                       f"'{str(value).strip()}s' or '{str(value).strip()}h' "
+                       f"(s, m, h, d, w), got the bare number {value!r}")
     elif isinstance(value, str) and (m := _DURATION.match(value)):
         seconds = float(m.group(1)) * _UNITS[m.group(2)]
     else:
-        raise _Invalid(f"expected a duration such as 90, '15m', '48h', '2d', got {value!r}")
+        raise _Invalid(f"expected a duration such as {_DURATION_HINT}, got {value!r}")
     if seconds <= 0:
         raise _Invalid("must be positive")
     return timedelta(seconds=seconds)
 
 
 def parse_duration(value: str) -> timedelta:
-    """'90', '15m', '48h', '30d', '2w' as a timedelta; ValueError with the problem."""
+    """'90s', '15m', '48h', '30d', '2w' as a timedelta; ValueError with the problem."""
     return _duration(value)
 
 
@@ -138,7 +150,7 @@ class Setting:
 
 SETTINGS: tuple[Setting, ...] = (
     Setting("database", "url", "sqlite:///data/tracker.db",
-            "SQLAlchemy URL; SQLite file (relative to the working directory) or "
+            "SQLAlchemy URL; SQLite file (a relative path is relative to this config file) or "
             "postgresql+psycopg://…; TRACKER_DATABASE_URL overrides", _string),
     Setting("scheduler", "default_interval", "15m", "poll interval of a feed that sets none",
             _duration),
@@ -234,6 +246,15 @@ SETTINGS: tuple[Setting, ...] = (
             _duration),
     Setting("scheduler", "max_interval", "6h",
             "longest interval adaptive polling may stretch a quiet feed to", _duration),
+    Setting("web", "enabled", True,
+            "serve the web desk (timeline, search, items, feeds) beside /healthz and /metrics "
+            "on [health] host and port", _bool),
+    Setting("web", "token_env", "TRACKER_WEB_TOKEN",
+            "environment variable holding the desk's access token (Bearer, or the password of "
+            "basic auth); required when [health] host is not a loopback address", _string),
+    Setting("web", "per_page", 50, "events or items per desk page", _positive_int),
+    Setting("scheduler", "heartbeat", "5m",
+            "while no feed is due, one idle log line per this period", _duration),
     Setting("demo", "replay_over", "3m",
             "replay:// feeds reveal their items evenly over this period", _duration),
 )
@@ -326,11 +347,50 @@ def parse_config(raw: Mapping[str, Any], path: Path, env: Mapping[str, str]) -> 
     if env.get("TRACKER_DATABASE_URL"):
         values[("database", "url")] = env["TRACKER_DATABASE_URL"]
         sources[("database", "url")] = "env TRACKER_DATABASE_URL"
+        where = "TRACKER_DATABASE_URL (environment)"
+        values[("database", "url")] = check_database_url(env["TRACKER_DATABASE_URL"], name,
+                                                         where, Path.cwd())
+    else:
+        values[("database", "url")] = check_database_url(values[("database", "url")], name,
+                                                         "database.url", path.parent)
     default_interval: timedelta = values[("scheduler", "default_interval")]
     min_interval: timedelta = values[("scheduler", "min_interval")]
     feeds = _feeds(raw.get("feeds", []), name, default_interval, min_interval)
     watchlists = _watchlists(raw.get("watchlists", []), name)
     return Config(path=path, values=values, feeds=feeds, watchlists=watchlists, sources=sources)
+
+
+def check_database_url(url: str, file: str, key: str, base: Path) -> str:
+    """``url`` if tracker can use it, a relative SQLite path made absolute against ``base``
+    (the config file's folder, or the working directory for the environment variable);
+    anything else a :class:`ConfigError` naming the file and key."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    checked = url
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            checked = "postgresql+psycopg://" + url[len(prefix):]
+    try:
+        parsed = make_url(checked)
+    except (ArgumentError, ValueError) as exc:
+        raise ConfigError(file, key, f"not a database URL: {url!r} (expected "
+                          "sqlite:///path/to/file.db or postgresql://user@host/db)") from exc
+    backend = parsed.get_backend_name()
+    if backend not in DATABASE_BACKENDS:
+        raise ConfigError(file, key, f"unsupported database {backend!r} in {url!r}; tracker "
+                          "runs on sqlite:///… or postgresql://…")
+    if backend == "postgresql" and parsed.get_driver_name() not in ("psycopg", "postgresql"):
+        raise ConfigError(file, key, f"unsupported PostgreSQL driver "
+                          f"{parsed.get_driver_name()!r}; use postgresql:// (psycopg 3)")
+    if backend == "sqlite":
+        database = parsed.database or ""
+        if database and database != ":memory:" and not database.startswith("file:"):
+            target = Path(database).expanduser()
+            if not target.is_absolute():
+                target = (base / target).resolve()
+            return parsed.set(database=str(target)).render_as_string(hide_password=False)
+    return url
 
 
 def _entries(value: Any, name: str, section: str) -> list[dict[str, Any]]:
@@ -354,12 +414,17 @@ def _feeds(
             url = _string(entry.get("url"))
             if not re.match(r"^(https?|replay)://", url):
                 raise _Invalid(f"expected an http(s):// or replay:// URL, got {url!r}")
-            interval = _duration(entry.get("interval", default_interval.total_seconds()))
-            interval = max(interval, min_interval)
-            tz = _timezone(entry["timezone"]) if "timezone" in entry else None
             feed_name = _string(entry.get("name", url))
         except _Invalid as exc:
             raise ConfigError(name, where, str(exc)) from exc
+        try:
+            interval = max(_duration(entry.get("interval", default_interval)), min_interval)
+        except _Invalid as exc:
+            raise ConfigError(name, f"{where}.interval", str(exc)) from exc
+        try:
+            tz = _timezone(entry["timezone"]) if "timezone" in entry else None
+        except _Invalid as exc:
+            raise ConfigError(name, f"{where}.timezone", str(exc)) from exc
         if url in seen:
             raise ConfigError(name, f"{where}.url", f"duplicate feed {url}")
         seen.add(url)

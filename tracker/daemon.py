@@ -27,15 +27,24 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 import tracker
 from tracker.alerts.outbox import drain
-from tracker.app import App, bot_settings, load_classifier, open_app
+from tracker.app import (
+    App,
+    bot_settings,
+    check_desk_bind,
+    desk_app,
+    load_classifier,
+    open_app,
+)
 from tracker.config import Config, load_config
 from tracker.errors import TrackerError
+from tracker.ops.heartbeat import Heartbeat
 from tracker.ops.instrument import MeteredNotifier, observe_cycle, observe_drain
 from tracker.ops.metrics import Metrics
 from tracker.ops.probes import sql_ping
 from tracker.ops.runtime import Operations, OpsSettings
 from tracker.store.botport import StoreForBot
 from tracker.store.db import Leadership
+from tracker.store.desk import DeskStore
 from tracker.telegram.bot import (
     AnyApplication,
     build_application,
@@ -66,6 +75,7 @@ class Daemon:
         self.cycles = 0
         self.last_cycle_at: datetime | None = None
         self.on_reload: Callable[[Config], None] | None = None
+        self.heartbeat = Heartbeat(app.config.get("scheduler", "heartbeat"))
 
     def _spawn(self, job: Callable[[], Awaitable[None]]) -> Callable[[], Awaitable[None]]:
         async def run() -> None:
@@ -93,6 +103,15 @@ class Daemon:
                                           "events": report.total("events"),
                                           "alerts": report.total("alerts"),
                                           "errors": report.errors})
+        if report.total("new_items"):
+            await asyncio.to_thread(DeskStore(self.app.store).refresh_search)
+        feeds = len(self.app.config.feeds)
+        idle = self.heartbeat.tick(self.last_cycle_at, len(report.feeds), feeds, None)
+        if idle is not None:
+            feed_views = await asyncio.to_thread(self.app.store.feeds)
+            due = [f.next_poll_at for f in feed_views if f.next_poll_at is not None]
+            idle["next_poll_at"] = min(due).isoformat() if due else None
+            log.info("idle", extra=idle)
         if report.total("alerts"):
             await self.send()
 
@@ -249,6 +268,7 @@ def ops_settings(config: Config) -> OpsSettings:
 async def run_daemon(config: Config, out: TextIO, *, grace: float = 5.0,
                      ready: Callable[[Daemon], None] | None = None) -> None:
     """Run until SIGINT or SIGTERM."""
+    check_desk_bind(config)  # before anything polls or listens
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -274,7 +294,9 @@ async def run_daemon(config: Config, out: TextIO, *, grace: float = 5.0,
                             last_cycle_at=lambda: daemon.last_cycle_at,
                             components=(lambda: {"telegram": link.health()})
                             if link is not None else None,
-                            status=f"polling {len(config.feeds)} feeds")
+                            status=f"polling {len(config.feeds)} feeds",
+                            app=lambda routes: desk_app(config, app.store, app.classifier,
+                                                        utc_now, routes=routes))
 
             def reload() -> None:
                 ops.reloading()

@@ -23,6 +23,8 @@ from tracker.export._markdown import escape_md
 from tracker.export._view import build_view, reported_by
 from tracker.model import EntityRef, EventDate, SourceView, TimelineEntry, TimelineEvent
 
+RTL_DIV = '<div dir="rtl" lang="ar" style="text-align: right">'
+
 
 def render(fmt: str, entries: list[TimelineEntry], labels: FakeLabels) -> bytes:
     return render_export(fmt, entries, week=WEEK, tz=TZ, labels=labels, generated_at=GENERATED_AT)
@@ -419,11 +421,51 @@ def test_markdown_escape_round_trips() -> None:
 def test_markdown_groups_by_day_in_arabic(entries200, labels) -> None:
     """Days appear as Arabic headings in calendar order, each event with its outlets line."""
     text = render("md", entries200, labels).decode("utf-8")
-    headings = re.findall(r"^## (.+)$", text, flags=re.M)
+    headings = re.findall(r"^## \u200f(.+)$", text, flags=re.M)
     assert headings[0] == "الاثنين 25 أغسطس 2025"
     assert headings[-1] == "الأحد 31 أغسطس 2025"
     assert text.count("\n### ") == 200
     assert "أوردته" in text and "[العربية](<https://" in text
+
+
+def test_markdown_lines_start_right_to_left(entries200, labels) -> None:
+    """Every text line carries a right-to-left mark after its Markdown marker, so a heading
+    that starts with "H20" still reads right to left in a left-to-right viewer."""
+    text = render("md", entries200, labels).decode("utf-8")
+    for line in text.splitlines():
+        if line:
+            marker = re.match(r"^(#{1,6} |- |)", line)
+            assert marker is not None
+            assert line[len(marker.group(1))] == "\u200f", line
+
+
+def test_undated_event_shows_its_first_report_day_in_the_zone(labels) -> None:
+    """An event without a text date reads as the day of its first report in the export's
+    zone (23:30 UTC on Sunday is Monday in Riyadh), never "غير محدد"."""
+    from tracker.export import render_export
+    from tracker.model import TimelineEntry, TimelineEvent
+
+    when = datetime(2025, 8, 24, 23, 30, tzinfo=UTC)
+    ev = TimelineEvent(1, "chip_launch", "x", (), None, when, "reported", when, "o", 1, False,
+                       ())
+    md = render_export("md", [TimelineEntry(ev, ())], week="2025-W35", tz="Asia/Riyadh",
+                       labels=labels, generated_at=when).decode("utf-8")
+    assert "2025-08-25 \\(تاريخ أول تقرير\\)" in md and "التاريخ:** غير محدد" not in md
+
+
+def test_ics_uids_carry_the_installation_id(entries200, labels) -> None:
+    """Two installations export the same event id under different UIDs."""
+    from tracker.export import render_export
+
+    def uids(installation: str) -> set[str]:
+        data = render_export("ics", entries200[:3], week="2025-W35", tz="Asia/Riyadh",
+                             labels=labels, generated_at=datetime(2025, 9, 1, tzinfo=UTC),
+                             installation=installation).decode("utf-8")
+        return set(re.findall(r"^UID:(.+?)\r$", data, flags=re.M))
+
+    a, b = uids("aaaa1111"), uids("bbbb2222")
+    assert len(a) == 3 and not a & b
+    assert all(u.endswith("-aaaa1111@tracker") for u in a)
 
 
 def test_reported_by_agrees_with_the_number() -> None:
@@ -445,14 +487,14 @@ def test_timelinejs_parses_back_with_intact_arabic(entries200, labels) -> None:
     """The TimelineJS JSON loads, has one slide per event with a unique id, its headline
     HTML-escaped in a right-to-left wrapper, and the text back intact once tags are removed."""
     doc = json.loads(render("timelinejs", entries200, labels))
-    assert doc["title"]["text"]["headline"].startswith('<div dir="rtl" lang="ar">')
+    assert doc["title"]["text"]["headline"].startswith(RTL_DIV)
     assert len(doc["events"]) == 200
     want = _by_id(entries200)
     ids = set()
     for slide in doc["events"]:
         ev = want[int(slide["unique_id"].removeprefix("event-"))].event
         ids.add(slide["unique_id"])
-        assert slide["text"]["headline"].startswith('<div dir="rtl" lang="ar">')
+        assert slide["text"]["headline"].startswith(RTL_DIV)
         assert "<b>" not in slide["text"]["headline"]
         assert _strip_tags(slide["text"]["headline"]) == ev.headline
         assert slide["group"] == labels.labels(ev.type, "ar")

@@ -13,7 +13,9 @@ class ConsoleNotifier:
     """Writes each alert as plain text to ``stream`` (control characters deleted, so a feed
     string never drives the terminal); every message is delivered."""
 
-    def __init__(self, stream: TextIO, labels: Labels, lang: str = "ar") -> None:
+    def __init__(self, stream: TextIO, labels: Labels, lang: str = "ar",
+                 tz: str = "UTC") -> None:
+        self.tz = tz
         self.stream = stream
         self.labels = labels
         self.lang = lang
@@ -22,7 +24,8 @@ class ConsoleNotifier:
         if message.event is None:
             body = message.payload or f"[{message.kind}]"
         else:
-            body = alert_text(message.event, message.sources, self.labels, self.lang)
+            body = alert_text(message.event, message.sources, self.labels, self.lang,
+                              tz=self.tz)
         head = f"── alert → {message.chat_id}" + (
             f" (watchlist {message.watchlist})" if message.watchlist else "")
         self.stream.write(terminal_text(f"{head}\n{body}\n"))  # feed strings: no control codes

@@ -4,7 +4,8 @@
 feed string escaped with :func:`html.escape`); ``alert_text`` writes the same content as plain
 text for the console. Arabic labels are the default; English with ``lang="en"``. Latin names
 inside Arabic lines are wrapped in a left-to-right isolate (U+2066 … U+2069) so "Nvidia H20"
-keeps its order inside right-to-left text.
+keeps its order inside right-to-left text. An event the text did not date shows the day it
+was first reported in ``tz`` (``scheduler.timezone``), the zone exports and the desk use.
 """
 
 from __future__ import annotations
@@ -120,7 +121,8 @@ def alert_html(
 
 
 def alert_text(
-    event: TimelineEvent, sources: Sequence[SourceView], labels: Labels, lang: str = "ar"
+    event: TimelineEvent, sources: Sequence[SourceView], labels: Labels, lang: str = "ar",
+    tz: str = "UTC",
 ) -> str:
     """The same alert as plain text, for the console notifier."""
     w = _WORDS[lang]
@@ -128,7 +130,7 @@ def alert_text(
     lines = [
         f"[{labels.labels(event.type, lang)}] {event.headline}",
         f"  {w['entities']}: {entities}",
-        f"  {w['date']}: {_date(event, lang)}   {w['status']}: "
+        f"  {w['date']}: {_date(event, lang, tz)}   {w['status']}: "
         f"{_STATUS[lang].get(event.status, event.status)}",
         f"  {w['evidence']}: {' | '.join(event.evidence)}",
         f"  {w['sources']} ({_reported_by(len(sources), lang)}):",

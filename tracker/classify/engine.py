@@ -171,6 +171,10 @@ class Engine:
         """Canonical entity id -> kind."""
         return MappingProxyType({e.id: e.kind for e in self._gaz.entities.values()})
 
+    def gazetteer(self) -> Gazetteer:
+        """The entities this engine recognises (for name lookups outside classification)."""
+        return self._gaz
+
     def event_types(self) -> tuple[str, ...]:
         """The event type ids of the taxonomy, in file order."""
         return tuple(self._tax.types)

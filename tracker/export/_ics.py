@@ -10,8 +10,10 @@ next day, RFC 5545 §3.6.1), on the day the timeline files the event under:
   The calendar marks one day rather than a bar across the whole period, and the description
   says the period and its precision ("التاريخ: 2025-07 (الدقة: شهر)").
 
-``UID`` is ``event-{id}@tracker``, stable across exports, so a calendar that imports next
-week's file updates the event instead of doubling it. ``DTSTAMP`` is ``generated_at``.
+``UID`` is ``event-{id}-{installation}@tracker`` (the installation id is stored once per
+database), stable across exports, so a calendar that imports next week's file updates the
+event instead of doubling it, and two installations' events never collide in one calendar.
+``DTSTAMP`` is ``generated_at``.
 ``SUMMARY`` is "type label: headline", ``DESCRIPTION`` the entities, status, date and every
 source, ``URL`` the first source with an http(s) URL, ``CATEGORIES`` the type id.
 
@@ -37,9 +39,10 @@ PRODID = "-//tracker//AI chip race weekly timeline//AR"
 _FOLD_AT = 74  # octets of content per physical line; the folding space makes 75
 
 
-def uid(event_id: int) -> str:
-    """The stable UID of a timeline event."""
-    return f"event-{event_id}@tracker"
+def uid(event_id: int, installation: str = "") -> str:
+    """The stable UID of a timeline event of one installation."""
+    return f"event-{event_id}-{installation}@tracker" if installation else \
+        f"event-{event_id}@tracker"
 
 
 def _description(v: EventView) -> str:
@@ -72,7 +75,7 @@ def _shell(view: WeekView) -> icalendar.Calendar:
 def vevent(v: EventView, view: WeekView) -> icalendar.Event:
     """One event as an ``icalendar.Event``."""
     out = icalendar.Event()
-    out.add("uid", uid(v.event.id))
+    out.add("uid", uid(v.event.id, view.installation))
     out.add("dtstamp", view.generated_at)
     out.add("dtstart", v.day)
     out.add("dtend", v.day + timedelta(days=1))
@@ -122,7 +125,7 @@ def _text(value: str) -> str:
     return _encoded(icalendar.vText(value))
 
 
-def _vevent_lines(v: EventView, dtstamp: str) -> list[bytes]:
+def _vevent_lines(v: EventView, dtstamp: str, installation: str) -> list[bytes]:
     # icalendar's canonical order for VEVENT, then the other properties alphabetically.
     start = _encoded(icalendar.vDate(v.day))
     end = _encoded(icalendar.vDate(v.day + timedelta(days=1)))
@@ -132,7 +135,7 @@ def _vevent_lines(v: EventView, dtstamp: str) -> list[bytes]:
         b"DTSTART;VALUE=DATE:" + start.encode(),
         b"DTEND;VALUE=DATE:" + end.encode(),
         b"DTSTAMP:" + dtstamp.encode(),
-        fold("UID:" + _text(uid(v.event.id))),
+        fold("UID:" + _text(uid(v.event.id, installation))),
         fold("CATEGORIES:" + _encoded(icalendar.vCategory([v.event.type]))),
         fold("DESCRIPTION:" + _text(_description(v))),
         b"TRANSP:TRANSPARENT",
@@ -148,5 +151,6 @@ def render_ics(view: WeekView) -> bytes:
     shell: bytes = _shell(view).to_ical()
     head, end = shell.rsplit(b"END:VCALENDAR", 1)
     dtstamp = _encoded(icalendar.vDatetime(view.generated_at))
-    body = [line for v in view.events for line in _vevent_lines(v, dtstamp)]
+    body = [line for v in view.events
+            for line in _vevent_lines(v, dtstamp, view.installation)]
     return head + b"".join(line + b"\r\n" for line in body) + b"END:VCALENDAR" + end

@@ -5,6 +5,10 @@ a newline would otherwise end its list item), and each character that CommonMark
 as inline markup gets a backslash (``\\ ` * _ { } [ ] ( ) < > # | ~ & ! $``; ``$`` because
 GitHub renders ``$…$`` as math). Link targets use the ``<…>`` form with spaces, ``<``, ``>``
 and backslashes percent-encoded, and only http(s) URLs become links.
+
+Every line of text starts with a right-to-left mark (U+200F) after its Markdown marker, so a
+left-to-right viewer lays out a line that begins with Latin ("H20 …") or a digit right to
+left, like the Arabic around it.
 """
 
 from __future__ import annotations
@@ -17,6 +21,17 @@ _SPECIAL = str.maketrans({c: "\\" + c for c in "\\`*_{}[]()<>#|~&!$"})
 _BREAK_CHARS = "\r\n\u2028\u2029"
 _BREAKS = re.compile(r"\s*[\r\n\u2028\u2029]+\s*")
 _URL_UNSAFE = str.maketrans({" ": "%20", "<": "%3C", ">": "%3E", "\\": "%5C"})
+RLM = "\u200f"
+_MARKER = re.compile(r"^(#{1,6} |- |)")
+
+
+def _rtl(line: str) -> str:
+    """``line`` with a right-to-left mark after its block marker (blank lines stay blank)."""
+    if not line:
+        return line
+    marker = _MARKER.match(line)
+    head = marker.group(1) if marker else ""
+    return head + RLM + line[len(head):]
 
 
 def escape_md(text: str) -> str:
@@ -56,7 +71,7 @@ def render_markdown(view: WeekView) -> str:
         "",
         f"**{w['period']}:** {view.period_ar} · **{w['timezone']}:** {escape_md(view.tz)} · "
         f"**{w['events']}:** {len(view.events)} · "
-        f"**{w['generated']}:** {view.generated_at:%Y-%m-%d %H:%M} UTC",
+        f"**{w['generated']}:** {view.generated_local} ({escape_md(view.tz)})",
         "",
     ]
     if not view.event_days:
@@ -65,4 +80,4 @@ def render_markdown(view: WeekView) -> str:
         out += [f"## {day.label_ar}", ""]
         for v in day.events:
             out += _event(v)
-    return "\n".join(out).rstrip("\n") + "\n"
+    return "\n".join(_rtl(line) for line in out).rstrip("\n") + "\n"

@@ -56,6 +56,7 @@ def render_export(
     tz: str,
     labels: Labels,
     generated_at: datetime,
+    installation: str = "",
 ) -> bytes:
     """The week's export in format ``fmt``; ValueError for an unknown format, a malformed
     week, an unknown zone or a naive ``generated_at``."""
@@ -65,5 +66,6 @@ def render_export(
         raise ValueError(
             f"unknown export format {fmt!r}; expected one of {', '.join(FORMATS)}"
         ) from None
-    view = build_view(entries, week=week, tz=tz, labels=labels, generated_at=generated_at)
+    view = build_view(entries, week=week, tz=tz, labels=labels, generated_at=generated_at,
+                      installation=installation)
     return renderer(view)

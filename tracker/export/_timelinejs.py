@@ -1,8 +1,10 @@
 """The week as TimelineJS3 JSON (https://timeline.knightlab.com/docs/json-format.html).
 
 TimelineJS renders ``text.headline`` and ``text.text`` as HTML, so every feed string is
-HTML-escaped and wrapped in ``<div dir="rtl" lang="ar">`` (Latin runs
-inside ``<bdi>``). Dates carry as much as the text gave: a day, or only year and month, or only
+HTML-escaped and wrapped in ``<div dir="rtl" lang="ar" style="text-align: right">`` (Latin
+runs inside ``<bdi>``): TimelineJS's own slide CSS sets ``text-align: left``, which ``dir``
+alone does not override, so without the inline alignment slides read right to left but
+hang on the left edge. Dates carry as much as the text gave: a day, or only year and month, or only
 the year, with a ``display_date`` in Arabic words for months, quarters and weeks; an event the text
 did not date stands on the day the timeline files it under. ``group`` is the Arabic type label,
 ``unique_id`` is ``event-{id}``.
@@ -34,7 +36,7 @@ _QUARTERS_AR = ("الربع الأول", "الربع الثاني", "الربع 
 
 
 def _rtl(inner: str) -> str:
-    return f'<div dir="rtl" lang="ar">{inner}</div>'
+    return f'<div dir="rtl" lang="ar" style="text-align: right">{inner}</div>'
 
 
 def start_date(v: EventView) -> dict[str, str]:

@@ -57,6 +57,7 @@ WORDS_AR = {
     "precision": "الدقة",
     "sources": "المصادر",
     "unknown": "غير محدد",
+    "first_report": "تاريخ أول تقرير",
     "no_events": "لا توجد أحداث في هذا الأسبوع.",
     "chart": "عدد الأحداث في كل يوم حسب النوع",
 }
@@ -145,9 +146,10 @@ class EventView:
 
     @property
     def date_text_ar(self) -> str:
-        """``2025-07 (الدقة: شهر)``, or ``غير محدد`` when the text gave no date."""
+        """``2025-07 (الدقة: شهر)``; when the text gave no date, the day the event is filed
+        under (its first report, in the export's zone): ``2026-12-07 (تاريخ أول تقرير)``."""
         if self.date_value is None:
-            return WORDS_AR["unknown"]
+            return f"{self.day.isoformat()} ({WORDS_AR['first_report']})"
         return f"{self.date_value} ({WORDS_AR['precision']}: {self.precision_ar})"
 
 
@@ -178,6 +180,7 @@ class WeekView:
     generated_at: datetime  # aware UTC
     days: tuple[DayView, ...]  # the week's seven days, plus any day an event falls on outside
     types: tuple[tuple[str, str], ...]  # (type id, Arabic label), in taxonomy order
+    installation: str = ""  # this installation's id (calendar UIDs never collide)
 
     @property
     def events(self) -> tuple[EventView, ...]:
@@ -186,6 +189,11 @@ class WeekView:
     @property
     def event_days(self) -> tuple[DayView, ...]:
         return tuple(d for d in self.days if d.events)
+
+    @property
+    def generated_local(self) -> str:
+        """``generated_at`` in the export's zone: ``2026-12-07 11:00``."""
+        return self.generated_at.astimezone(zone(self.tz)).strftime("%Y-%m-%d %H:%M")
 
     @property
     def first_day(self) -> date:
@@ -258,6 +266,7 @@ def build_view(
     tz: str,
     labels: Labels,
     generated_at: datetime,
+    installation: str = "",
 ) -> WeekView:
     """The week's view: every entry looked up, dated and sorted; ValueError on bad input."""
     if generated_at.tzinfo is None or generated_at.utcoffset() is None:
@@ -297,4 +306,5 @@ def build_view(
         generated_at=generated_at.astimezone(UTC),
         days=days,
         types=tuple((t, type_label(t, "ar")) for t in type_ids),
+        installation=installation,
     )

@@ -1,9 +1,10 @@
 """The local HTTP endpoint for probes and scrapes: ``/healthz`` and ``/metrics``.
 
-A deliberately tiny HTTP/1.1 server on :func:`asyncio.start_server` (no new dependency):
-one request per connection, ``GET`` and ``HEAD`` only, ``Connection: close``. It binds to
-a local address (``[health] host``/``port``, default ``127.0.0.1:9464``) and never blocks the
-event loop: a synchronous database check runs in a worker thread, with a timeout.
+Two Starlette routes (:func:`health_routes`) served by uvicorn in the daemon's event loop
+(:mod:`tracker.ops.asgi`): inside the web desk's app when the desk is on, alone
+(:class:`HealthServer`) otherwise. They bind to ``[health] host``/``port`` (default
+``127.0.0.1:9464``) and never block the event loop: a synchronous database check runs in a
+worker thread, with a timeout.
 
 ``GET /healthz`` decides in this order:
 
@@ -19,30 +20,33 @@ event loop: a synchronous database check runs in a worker thread, with a timeout
 All pass: 200 ``{"status": "ok", "database": "ok", "scheduler": "running",
 "last_cycle_at": ISO-8601 or null, "version": …}``; otherwise 503 with ``"status": "fail"``
 and ``"failing"`` listing the parts that failed. ``GET /metrics`` is the Prometheus text
-exposition of the :class:`~tracker.ops.metrics.Metrics` given; anything else is 404.
+exposition of the :class:`~tracker.ops.metrics.Metrics` given (prometheus-client's ASGI app);
+anything else is 404, another method 405.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import inspect
 import json
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from http import HTTPStatus
 from typing import Any
 
+from prometheus_client import make_asgi_app
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from tracker.ops.asgi import AsgiServer
 from tracker.ops.metrics import Metrics
 
 log = logging.getLogger(__name__)
 
 DatabaseCheck = Callable[[], Awaitable[bool]] | Callable[[], bool]
-
-_MAX_HEADER_LINES = 64
-_READ_TIMEOUT = 5.0
 
 
 @dataclass(frozen=True)
@@ -107,80 +111,38 @@ async def _database(checks: HealthChecks) -> str:
     return "ok" if result else "unreachable"
 
 
-class HealthServer:
-    """``/healthz`` and ``/metrics`` on ``host:port`` (port 0 picks a free one)."""
+def health_routes(metrics: Metrics, checks: HealthChecks) -> list[Route]:
+    """``GET``/``HEAD`` ``/healthz`` (the verdict above) and ``/metrics`` (prometheus-client's
+    ASGI app over the process's own registry), for any Starlette app to include."""
+
+    async def healthz(request: Request) -> Response:
+        status, report = await health_report(checks)
+        return Response(json.dumps(report, ensure_ascii=False) + "\n", status,
+                        media_type="application/json", headers={"cache-control": "no-store"})
+
+    return [Route("/healthz", healthz, methods=["GET", "HEAD"]),
+            Route("/metrics", _Asgi(make_asgi_app(metrics.registry)), methods=["GET", "HEAD"])]
+
+
+class _Asgi:
+    """An ASGI callable that Starlette routes as an app (a plain function is a handler)."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        await self.app(scope, receive, send)
+
+
+class HealthServer(AsgiServer):
+    """``/healthz`` and ``/metrics`` alone on ``host:port`` (port 0 picks a free one)."""
 
     def __init__(self, metrics: Metrics, checks: HealthChecks,
                  host: str = "127.0.0.1", port: int = 9464) -> None:
-        self.metrics = metrics
-        self.checks = checks
-        self.host = host
-        self.port = port
-        self._server: asyncio.Server | None = None
-
-    async def start(self) -> HealthServer:
-        """Bind and start serving; ``self.port`` is the bound port afterwards."""
-        self._server = await asyncio.start_server(self._handle, self.host, self.port)
-        self.port = self._server.sockets[0].getsockname()[1]
-        log.info("health_server_started", extra={"host": self.host, "port": self.port})
-        return self
-
-    async def stop(self) -> None:
-        """Stop accepting and close the listening socket."""
-        if self._server is not None:
-            self._server.close()
-            await self._server.wait_closed()
-            self._server = None
-
-    async def __aenter__(self) -> HealthServer:
-        return await self.start()
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.stop()
-
-    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        try:
-            async with asyncio.timeout(_READ_TIMEOUT):
-                request = await reader.readline()
-                for _ in range(_MAX_HEADER_LINES):
-                    line = await reader.readline()
-                    if line in (b"\r\n", b"\n", b""):
-                        break
-            status, content_type, body, head = await self._respond(request)
-            reason = HTTPStatus(status).phrase
-            headers = (f"HTTP/1.1 {status} {reason}\r\nContent-Type: {content_type}\r\n"
-                       f"Content-Length: {len(body)}\r\nConnection: close\r\n"
-                       "Cache-Control: no-store\r\n\r\n")
-            writer.write(headers.encode("ascii") + (b"" if head else body))
-            await writer.drain()
-        except (TimeoutError, ConnectionError, ValueError):
-            pass
-        except Exception:
-            log.exception("health_request_failed")
-        finally:
-            writer.close()
-            with contextlib.suppress(ConnectionError):
-                await writer.wait_closed()
-
-    async def _respond(self, request: bytes) -> tuple[int, str, bytes, bool]:
-        parts = request.decode("latin-1").split()
-        if len(parts) != 3 or not parts[2].startswith("HTTP/"):
-            return 400, "text/plain; charset=utf-8", b"bad request\n", False
-        method, target = parts[0], parts[1].split("?", 1)[0]
-        head = method == "HEAD"
-        if method not in ("GET", "HEAD"):
-            return 405, "text/plain; charset=utf-8", b"method not allowed\n", False
-        if target == "/healthz":
-            status, report = await health_report(self.checks)
-            body = (json.dumps(report, ensure_ascii=False) + "\n").encode("utf-8")
-            return status, "application/json", body, head
-        if target == "/metrics":
-            data, content_type = self.metrics.render()
-            return 200, content_type, data, head
-        return 404, "text/plain; charset=utf-8", b"not found\n", head
+        super().__init__(Starlette(routes=health_routes(metrics, checks)), host, port)
 
 
 async def start_health_server(metrics: Metrics, checks: HealthChecks,
-                              host: str = "127.0.0.1", port: int = 9464) -> HealthServer:
+                              host: str = "127.0.0.1", port: int = 9464) -> AsgiServer:
     """Build and start a :class:`HealthServer`; call ``await server.stop()`` when done."""
     return await HealthServer(metrics, checks, host, port).start()

@@ -21,8 +21,13 @@ import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
-from tracker.ops.health import DatabaseCheck, HealthChecks, HealthServer, start_health_server
+from starlette.applications import Starlette
+from starlette.routing import Route
+
+from tracker.ops.asgi import AsgiServer
+from tracker.ops.health import DatabaseCheck, HealthChecks, health_routes
 from tracker.ops.metrics import Metrics
 from tracker.ops.systemd import SystemdNotifier, watchdog_interval, watchdog_loop
 
@@ -55,15 +60,20 @@ class Operations:
         self.notifier = SystemdNotifier(env)
         self.watchdog_every = watchdog_interval(env)
         self.clock = clock
-        self.server: HealthServer | None = None
+        self.server: AsgiServer | None = None
         self._watchdog: asyncio.Task[None] | None = None
         self._scheduler_running: Callable[[], bool] = lambda: False
         self._last_cycle_at: Callable[[], datetime | None] = lambda: None
 
     async def start(self, *, check_database: DatabaseCheck, scheduler_running: Callable[[], bool],
                     last_cycle_at: Callable[[], datetime | None], status: str = "",
-                    components: Callable[[], Mapping[str, str]] | None = None) -> None:
-        """Serve ``/healthz`` and ``/metrics``, tell systemd we are ready, start the watchdog."""
+                    components: Callable[[], Mapping[str, str]] | None = None,
+                    app: Callable[[list[Route]], Any] | None = None) -> None:
+        """Serve ``/healthz`` and ``/metrics``, tell systemd we are ready, start the watchdog.
+
+        ``app`` builds the ASGI app around the health routes (the daemon's web desk); without
+        it they are served alone. ``components`` names parts whose failure /healthz reports.
+        """
         self._scheduler_running = scheduler_running
         self._last_cycle_at = last_cycle_at
         s = self.settings
@@ -71,9 +81,10 @@ class Operations:
             checks = HealthChecks(check_database, scheduler_running, last_cycle_at,
                                   self.version, max_cycle_age=s.max_cycle_age, clock=self.clock,
                                   components=components or (lambda: {}))
+            routes = health_routes(self.metrics, checks)
+            asgi = app(routes) if app is not None else Starlette(routes=routes)
             try:
-                self.server = await start_health_server(self.metrics, checks, s.health_host,
-                                                        s.health_port)
+                self.server = await AsgiServer(asgi, s.health_host, s.health_port).start()
             except OSError as exc:
                 log.error("health_server_failed", extra={"host": s.health_host,
                                                          "port": s.health_port,

@@ -90,11 +90,26 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
                 cfg.attributes["connection"] = conn
                 command.upgrade(cfg, revision)
     except SQLAlchemyError as exc:
-        raise StoreError(f"cannot migrate {engine.url.render_as_string()}: {exc}") from exc
+        raise StoreError(f"cannot migrate {engine.url.render_as_string()}: "
+                         f"{describe_error(exc)}") from exc
+
+
+def describe_error(exc: SQLAlchemyError) -> str:
+    """One line saying what the database (driver) said, without SQLAlchemy's boilerplate."""
+    orig = getattr(exc, "orig", None)
+    message = str(orig if orig is not None else exc).strip()
+    lines = [ln.strip() for ln in message.splitlines() if ln.strip()]
+    return lines[0] if lines else type(exc).__name__
 
 
 def current_revision(engine: Engine) -> str | None:
-    with engine.connect() as conn:
+    """The schema revision, None before the first migration; StoreError when unreachable."""
+    try:
+        conn = engine.connect()
+    except SQLAlchemyError as exc:
+        raise StoreError(f"cannot connect to {engine.url.render_as_string()}: "
+                         f"{describe_error(exc)}") from exc
+    with conn:
         try:
             row = conn.execute(text("SELECT version_num FROM alembic_version")).first()
         except SQLAlchemyError:

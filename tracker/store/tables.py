@@ -91,6 +91,11 @@ class ItemRow(SQLModel, table=True):
 
 class EventRow(SQLModel, table=True):
     __tablename__ = "event"
+    __table_args__ = (
+        # the desk's timeline filtered by type or status, newest first (migration 0008)
+        Index("ix_event_type_sort_date", "type", "sort_date"),
+        Index("ix_event_status_sort_date", "status", "sort_date"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     type: str = Field(index=True)
@@ -241,3 +246,25 @@ class LabelRow(SQLModel, table=True):
     source: str  # cli | telegram | web
     chat_id: str | None = None
     created_at: datetime = Field(sa_column=_utc(nullable=False))
+
+
+class InstallationRow(SQLModel, table=True):
+    """One row: this installation's id, made once (calendar UIDs, instance names)."""
+
+    __tablename__ = "installation"
+
+    id: str = Field(primary_key=True)
+    created_at: datetime = Field(sa_column=_utc(nullable=False))
+
+
+class ItemSearchRow(SQLModel, table=True):
+    """The match key of an item's text and its events' entity ids, for full-text search.
+
+    The search index over ``body`` is backend-specific and lives in migration 0008 only:
+    an FTS5 table ``item_fts`` (SQLite) or a GIN index on ``to_tsvector('simple', body)``.
+    """
+
+    __tablename__ = "item_search"
+
+    item_id: int = Field(foreign_key="item.id", primary_key=True)
+    body: str = Field(sa_column=Column(Text, nullable=False))

@@ -26,7 +26,8 @@ def digest_window(watchlist: str | None) -> tuple[str, datetime, datetime] | Non
 
 def build_digest(events: Sequence[TimelineEvent], labels: Labels, lang: str,
                  period: str = "daily", tz: str = "UTC") -> str:
-    """The digest of ``events`` (oldest first) in Telegram HTML; dates in ``tz``."""
+    """The digest of ``events`` (oldest first) in Telegram HTML; an undated event shows the
+    day it was first seen in ``tz`` (``scheduler.timezone``)."""
     lines = [say("digest_weekly" if period == "weekly" else "digest_daily", lang)]
     if not events:
         lines.append(say("digest_empty", lang))
