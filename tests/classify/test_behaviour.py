@@ -112,5 +112,5 @@ def test_rumoured_and_planned_statuses(engine: Engine) -> None:
 def test_recap_cue_without_date(engine: Engine) -> None:
     """سبق أن marks an undated recap."""
     (ev,) = engine.classify(Article(
-        "", "وسبق أن فرضت الولايات المتحدة قيودا على تصدير رقائق إنفيديا إلى الصين.", PUB))
+        "", "وسبق أن قيدت واشنطن بيع رقائق إنفيديا للصين بقرار جديد.", PUB))
     assert ev.type == "export_restriction" and ev.recap and ev.event_date is None
