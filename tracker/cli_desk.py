@@ -14,13 +14,13 @@ from zoneinfo import ZoneInfo
 
 import typer
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 
 from tracker.alerts.render import Labels
 from tracker.cli_common import ConfigOption, err, load, utc_now
 from tracker.explain import ItemWhy
 from tracker.model import TimelineEvent
+from tracker.text.safe import console_markup
 from tracker.text.search import NameIndex
 
 
@@ -78,33 +78,33 @@ def why(
 def print_why(out: Console, result: ItemWhy, labels: Labels, tz: str, lang: str) -> None:
     """The item page, as text."""
     it = result.detail.item
-    out.print(f"[bold]#{it.id}[/bold] {escape(it.title)}", highlight=False)
-    out.print(f"  {escape(it.outlet)} · {escape(it.link or '—')}", highlight=False)
+    out.print(f"[bold]#{it.id}[/bold] {console_markup(it.title)}", highlight=False)
+    out.print(f"  {console_markup(it.outlet)} · {console_markup(it.link or '—')}", highlight=False)
     out.print(f"  published {local(it.published, tz)} · first seen {local(it.first_seen, tz)}"
               f" ({tz})", highlight=False)
     if result.item_reason is not None:
-        out.print(f"  → {escape(result.item_reason.text(lang))}", highlight=False)
+        out.print(f"  → {console_markup(result.item_reason.text(lang))}", highlight=False)
     for ew in result.events:
         ev = ew.found.event
         names = ", ".join(dict.fromkeys(labels.entity_label(e.id, lang) for e in ev.entities))
         out.rule()
-        out.print(f"[bold]{escape(labels.labels(ev.type, lang))}[/bold] — event #{ev.id} · "
-                  f"{escape(names)} · {ew.found.status}"
+        out.print(f"[bold]{console_markup(labels.labels(ev.type, lang))}[/bold] — event #{ev.id} · "
+                  f"{console_markup(names)} · {ew.found.status}"
                   + (" · recap" if ew.found.recap else ""), highlight=False)
         if ew.found.sentence:
-            out.print(f"  sentence: {escape(ew.found.sentence)}", highlight=False)
+            out.print(f"  sentence: {console_markup(ew.found.sentence)}", highlight=False)
         if ew.why:
-            out.print(f"  why: {escape(' | '.join(ew.why))}", highlight=False)
-        out.print(f"  watchlists matched: {escape(', '.join(ew.watchlists) or '—')}; "
-                  f"not matched: {escape(', '.join(ew.missed) or '—')}", highlight=False)
-        out.print(f"  → {escape(ew.reason.text(lang))}", highlight=False)
+            out.print(f"  why: {console_markup(' | '.join(ew.why))}", highlight=False)
+        out.print(f"  watchlists matched: {console_markup(', '.join(ew.watchlists) or '—')}; "
+                  f"not matched: {console_markup(', '.join(ew.missed) or '—')}", highlight=False)
+        out.print(f"  → {console_markup(ew.reason.text(lang))}", highlight=False)
     stored = {e.found.event.type for e in result.events}
     now_types = {d.type for d in result.detected_now}
     if now_types != stored:
-        out.print(f"  current rules find: {escape(', '.join(sorted(now_types)) or 'nothing')}",
-                  highlight=False)
+        found_now = ", ".join(sorted(now_types)) or "nothing"
+        out.print(f"  current rules find: {console_markup(found_now)}", highlight=False)
     for label in result.detail.labels:
-        out.print(f"  analyst label: {escape(label)}", highlight=False)
+        out.print(f"  analyst label: {console_markup(label)}", highlight=False)
 
 
 def items(
@@ -137,7 +137,8 @@ def items(
     for col in ("id", "first seen", "outlet", "title"):
         table.add_column(col)
     for it in found:
-        table.add_row(str(it.id), local(it.first_seen, tz), escape(it.outlet), escape(it.title))
+        table.add_row(str(it.id), local(it.first_seen, tz), console_markup(it.outlet),
+                      console_markup(it.title))
     Console().print(table)
     if more:
         err().print(f"more: --page {page + 1}", highlight=False)
@@ -166,10 +167,10 @@ def feeds_status(config_path: Path | None) -> None:
             status = "never polled"
         else:
             status = f.health or ("failing" if f.consecutive_failures else "ok")
-        table.add_row(escape(f.name), status, local(f.last_polled_at, tz),
+        table.add_row(console_markup(f.name), status, local(f.last_polled_at, tz),
                       local(f.next_poll_at, tz) if f.active else "—", str(f.items),
-                      str(f.consecutive_failures), escape((f.last_error or "")[:60]),
-                      escape(f.final_url or ""),
+                      str(f.consecutive_failures), console_markup((f.last_error or "")[:60]),
+                      console_markup(f.final_url or ""),
                       style="red" if status == "failing" else None)
     Console().print(table)
 

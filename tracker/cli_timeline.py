@@ -15,7 +15,6 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 
 from tracker import cli_desk
@@ -23,6 +22,7 @@ from tracker.cli_common import LANGS, STATUSES, ConfigOption, one_of, write_outp
 from tracker.cli_common import err as _err
 from tracker.cli_common import load as _config
 from tracker.cli_common import utc_now as _utc_now
+from tracker.text.safe import console_markup
 
 
 def parse_since(value: str | None, now: datetime) -> datetime | None:
@@ -83,7 +83,7 @@ def timeline(
         table.add_column(col)
     for entry in entries:
         ev = entry.event
-        table.add_row(*(escape(cell) for cell in (
+        table.add_row(*(console_markup(cell) for cell in (
             cli_desk.event_day(ev, tz), labels.labels(ev.type, lang), ev.headline,
             ", ".join(dict.fromkeys(labels.entity_label(x.id, lang) for x in ev.entities)),
             ev.status, str(len(entry.sources)))))

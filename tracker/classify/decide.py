@@ -6,8 +6,8 @@ Order of decisions for one article (``decide``):
 2. per sentence (the headline counts as one) the engine's signals and rule events
    (:meth:`Engine.analyse`); a sentence with no signal at all is skipped;
 3. per learned type, the calibrated probability of the sentence; the type is carried when it
-   reaches the type's threshold (half of it when a rule of the type fired in the sentence:
-   the rule is evidence the model's features only partly see) and the operator's
+   reaches the type's bar (:func:`_bar`: half the threshold when a rule of the type fired in
+   the sentence, twice it when only rules of other types did) and the operator's
    conditions for the type hold (``require_any``: an entity with one of these labels in the
    sentence or before it; ``veto``: none of these lexicon groups in the sentence);
 4. a carried type takes the rules' event of that type in the sentence when there is one
@@ -47,12 +47,21 @@ def _conditions_hold(engine: Engine, type_id: str, sentence: SentenceSignals,
     return True
 
 
-def _why(model: TypeModel, type_id: str, p: float, words: tuple[str, ...],
+def _bar(threshold: float, own_rule: bool, any_rule: bool) -> float:
+    """The probability a type needs in a sentence: half its threshold where a rule of the
+    type fired, twice it (at most 0.95) where only rules of other types fired — one
+    sentence mostly reports one event, and the rules say which — else the threshold."""
+    if own_rule:
+        return threshold * RULE_BAR
+    if any_rule:
+        return min(0.95, threshold / RULE_BAR)
+    return threshold
+
+
+def _why(model: TypeModel, type_id: str, p: float, bar: float, words: tuple[str, ...],
          sentence: SentenceSignals, rule: DetectedEvent | None) -> tuple[str, ...]:
     signals = model.top_signals(sentence.signals, type_id)
-    bar = model.threshold(type_id) * (RULE_BAR if rule is not None else 1.0)
-    out = [f"model p={p:.2f} ≥ {bar:.2f}" + (" (rule fired: half the threshold)"
-                                             if rule is not None else "")]
+    out = [f"model p={p:.2f} ≥ {bar:.2f} (threshold {model.threshold(type_id):.2f})"]
     if words:
         out.append("words: " + ", ".join(words))
     if signals:
@@ -88,14 +97,14 @@ def decide(engine: Engine, model: TypeModel, article: Article) -> tuple[Detected
                     events.append(replace(rule, why=("rules only: " + ", ".join(rule.evidence),)))
                 continue
             p = probs[type_id]
-            bar = thresholds[type_id] * (RULE_BAR if rule is not None else 1.0)
+            bar = _bar(thresholds[type_id], rule is not None, bool(by_type))
             if p < bar or not _conditions_hold(
                     engine, type_id, sentence, earlier):
                 if rule is not None and rule.status == "denied":
                     events.append(replace(rule, why=(f"model p={p:.2f}; denied by the text",)))
                 continue
             words = model.top_words(sentence.words, type_id)
-            why = _why(model, type_id, p, words, sentence, rule)
+            why = _why(model, type_id, p, bar, words, sentence, rule)
             if rule is None:
                 assert sentence.build is not None
                 built = sentence.build(type_id, words)
