@@ -11,7 +11,7 @@ import pytest
 
 from tracker.classify import Engine, load_engine
 from tracker.classify import train as training
-from tracker.classify.features import DIM, char_buckets, raw_features, string_bucket
+from tracker.classify.features import DIM, char_buckets, raw_features, string_bucket, vector
 from tracker.classify.learned import TypeModel, load_model
 from tracker.errors import ConfigError
 from tracker.model import Article
@@ -36,7 +36,39 @@ def test_hashing_is_stable_and_keeps_no_text() -> None:
     assert string_bucket("w", "رقائق") == string_bucket("w", "رقائق")
     assert string_bucket("w", "رقائق") != string_bucket("b", "رقائق")
     raw = raw_features("منحت واشنطن ترخيصا", {"g:licence"})
-    assert len(raw.signals) == 1 and len(raw.word[0]) == 5  # 3 words + 2 word pairs
+    assert len(raw.signals) == 1 and len(raw.tokens) == 5  # 3 words + 2 word pairs
+
+
+def test_run_time_scores_are_the_trained_features_times_the_weights() -> None:
+    """The scorer's per-word parts add up to the feature vector the model was trained on,
+    for repeated words, a lone word, an empty sentence and signals, twice over (kept parts)."""
+    model = load_model()
+    keys = ["منحت واشنطن ترخيصا لتصدير رقائق انفيديا الى الصين", "رقائق رقائق هواوي رقائق",
+            "", "انفيديا"]
+    signal_sets = [{"g:licence", "k:company"}, set(), {"g:chip"}, {"g:licence"}]
+    for _ in range(2):
+        fast = model.batch_scores(keys, signal_sets)
+        for key, signals, row in zip(keys, signal_sets, fast, strict=True):
+            ids, values = vector(raw_features(key, signals), model.idf)
+            slow = model.bias + (model.weights[ids] * values[:, None]).sum(axis=0)
+            assert np.allclose(row, slow, atol=1e-5)
+
+
+def test_kept_parts_stay_right_when_the_bound_clears_them(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """With room for only a few words, scores of ever new words still equal a fresh model's."""
+    import tracker.classify.learned as learned
+
+    keys = ["رقائق انفيديا الجديدة في الصين", "هواوي تبدأ انتاج رقائق اسيند", "رقائق انفيديا"]
+    roomy = load_model()
+    expected = [roomy.batch_scores([key], [()]) for key in keys * 2]
+    expected_words = roomy.top_words(keys[0].split(), "chip_launch")
+    monkeypatch.setattr(learned, "_KEPT", 4)
+    small = load_model()
+    for key, want in zip(keys * 2, expected, strict=True):
+        assert np.allclose(small.batch_scores([key], [()]), want)
+    assert len(small._kept["words"].rows) <= 6  # cleared, not grown without bound
+    assert small.top_words(keys[0].split(), "chip_launch") == expected_words
 
 
 def test_training_is_deterministic(rules_engine: Engine,

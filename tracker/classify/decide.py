@@ -82,11 +82,15 @@ def decide(engine: Engine, model: TypeModel, article: Article) -> tuple[Detected
              if read else None)
     row_of = {s.index: n for n, s in enumerate(read)}
     thresholds = {t: model.threshold(t) for t in model.types}
+    reached = table >= model.thresholds if table is not None else None
     for sentence in sentences:
         if not sentence.signals:
             earlier.update(sentence.entities)
             continue
-        assert table is not None
+        assert table is not None and reached is not None
+        if not sentence.events and not reached[row_of[sentence.index]].any():
+            earlier.update(sentence.entities)  # no rule fired, no type reached its threshold
+            continue
         by_type = {ev.type: ev for ev in sentence.events}
         row = table[row_of[sentence.index]]
         probs = {t: float(row[j]) for t, j in column.items()}

@@ -84,6 +84,9 @@ class _Plan:
         self.state_actor = bool(_STATE_LABELS.intersection(rule.actor))
 
 
+_EARLIER = frozenset({"k:earlier"})  # a sentence naming nothing after one that did
+
+
 @dataclass(frozen=True)
 class SentenceSignals:
     """One sentence as the engine sees it: its match key, the signal names
@@ -318,37 +321,46 @@ class Engine:
         earlier: list[Hit] = []
         hit_starts = [h[0] for h in hits]
         bit = self._bit
+        kinds = self._entity_info
+        untriggered = any(not masks for _plan, masks in selected)  # may fire on no hit
         i = 0
         for n, (s_start, s_end) in enumerate(spans):
             j = bisect.bisect_left(hit_starts, s_end, i)
             sentence_hits = [h for h in hits[i:j] if h.start >= s_start]
             i = j
+            first = bisect.bisect_left(starts, s_start)
+            words = tuple(tokens[first:bisect.bisect_left(starts, s_end)])
+            sentence = _Sentence(key, s_start, s_end, first, tokens, starts, display, n)
+            build = self._builder(sentence, sentence_hits, list(earlier), article)
+            if not sentence_hits and not untriggered:  # background: nothing but its words
+                out.append(SentenceSignals(
+                    index=n, key=key[s_start:s_end],
+                    signals=_EARLIER if earlier else frozenset(), events=(), entities=(),
+                    title=n < in_title, words=words, build=build))
+                continue
             found = {h.name for h in sentence_hits if h.kind == LEXICON}
             mask = 0
             for name in found:
                 mask |= bit[name]
             candidates = [plan for plan, masks in selected if all(m & mask for m in masks)]
-            sentence = _Sentence(key, s_start, s_end, bisect.bisect_left(starts, s_start),
-                                 tokens, starts, display, n)
             events = (tuple(self._sentence(sentence, sentence_hits, candidates, earlier,
                                            article)) if candidates else ())
+            entity_hits = [h for h in sentence_hits if h.kind == ENTITY]
             signals = {f"g:{name}" for name in found}
-            signals |= {f"k:{self._entity_info[h.name][0]}" for h in sentence_hits
-                        if h.kind == ENTITY}
-            signals |= {f"r:{ev.type}" for ev in events}
-            signals |= {f"r:{ev.type}:{ev.status}" for ev in events}
-            signals |= {"r:recap" for ev in events if ev.recap}
-            if not any(h.kind == ENTITY for h in sentence_hits) and earlier:
+            signals.update(f"k:{kinds[h.name][0]}" for h in entity_hits)
+            for ev in events:
+                signals.add(f"r:{ev.type}")
+                signals.add(f"r:{ev.type}:{ev.status}")
+                if ev.recap:
+                    signals.add("r:recap")
+            if not entity_hits and earlier:
                 signals.add("k:earlier")
-            end_token = bisect.bisect_left(starts, s_end)
             out.append(SentenceSignals(
                 index=n, key=key[s_start:s_end],
                 signals=frozenset(signals), events=events,
-                entities=tuple(dict.fromkeys(h.name for h in sentence_hits
-                                             if h.kind == ENTITY)),
-                title=n < in_title, words=tuple(tokens[sentence.first_token:end_token]),
-                build=self._builder(sentence, sentence_hits, list(earlier), article)))
-            earlier += [h for h in sentence_hits if h.kind == ENTITY]
+                entities=tuple(dict.fromkeys(h.name for h in entity_hits)),
+                title=n < in_title, words=words, build=build))
+            earlier += entity_hits
         return tuple(out)
 
     def _builder(self, sent: _Sentence, hits: list[Hit], earlier: list[Hit], article: Article

@@ -1,26 +1,34 @@
 """The learned type model's features: hashed n-grams of the match key plus the engine's signals.
 
 A sentence becomes one sparse vector over ``DIM`` hashed buckets, in three blocks that are
-scaled on their own and then added (a bucket may be shared; collisions are rare at this size):
+added (a bucket may be shared; collisions are rare at this size):
 
-1. character 2- to 5-grams of each word of the match key, padded with a space at each end
-   (they carry clitics, spelling variants and stems without a stemmer);
-2. word 1- and 2-grams of the match key, times ``WORD_WEIGHT``;
+1. the words' character 2- to 5-grams (each word padded with a space at each end: they carry
+   clitics, spelling variants and stems without a stemmer). Each word is a vector of its own
+   n-grams (log-scaled counts times the bucket's inverse document frequency, L2-normalised),
+   and the block is the sum of the sentence's word vectors divided by the square root of the
+   number of words — the sentence vector of fastText-style subword models;
+2. word 1- and 2-grams of the match key: each occurrence worth its bucket's inverse document
+   frequency, the block divided by the root of the sum of their squares, times ``WORD_WEIGHT``;
 3. the rule engine's signals, each worth ``SIGNAL_WEIGHT``: which rules fired and with which
    status, which trigger and cue groups occur, which entity kinds occur (see
    :class:`tracker.classify.engine.SentenceSignals`).
 
-Blocks 1 and 2 use log-scaled counts times the bucket's inverse document frequency (learned
-with the weights), L2-normalised per block. Hashing keeps no text: the shipped artefact holds
-numbers per bucket, never the n-grams. The hash is our own (a polynomial over code points
-mixed with a 64-bit multiplier, CRC-32 for words) so that it is the same on every platform,
-and the character part is vectorised with numpy.
+Both text blocks are sums over words (and word pairs) with one normaliser per sentence, so a
+linear model's score of a sentence is a sum of per-word scores that can be kept from item to
+item (:class:`tracker.classify.learned.TypeModel` does so; news vocabulary repeats).
+
+Hashing keeps no text: the shipped artefact holds numbers per bucket, never the n-grams. The
+hash is our own (a polynomial over code points mixed with a 64-bit multiplier, CRC-32 for
+words) so that it is the same on every platform, and the character part is vectorised with
+numpy.
 """
 
 from __future__ import annotations
 
 import itertools
 import zlib
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -33,6 +41,7 @@ DIM = 1 << BITS
 CHAR_SIZES = (2, 3, 4, 5)
 WORD_WEIGHT = 0.6
 SIGNAL_WEIGHT = 0.3
+LAYOUT = "word-sum-1"  # how the blocks are built (kept in the artefact: a change retrains)
 _MIX = np.uint64(0x9E3779B97F4A7C15)
 _PRIME = np.uint64(1_000_003)
 _SHIFT = np.uint64(64 - BITS)
@@ -46,11 +55,16 @@ FloatArray = npt.NDArray[np.float32]
 
 @dataclass(frozen=True)
 class RawFeatures:
-    """Bucket ids with counts, before weighting: what a sentence contributes."""
+    """What a sentence contributes before weighting (training keeps these across folds,
+    whose inverse document frequencies differ)."""
 
-    char: tuple[IntArray, IntArray]
-    word: tuple[IntArray, IntArray]
-    signals: IntArray
+    words: tuple[str, ...]  # the match key's words, in order
+    tokens: IntArray  # the bucket of every word and word-pair occurrence
+    signals: IntArray  # distinct signal buckets
+
+    def buckets(self) -> IntArray:
+        """Every text bucket the sentence touches (for document frequencies)."""
+        return np.union1d(char_buckets(" ".join(self.words)), self.tokens)
 
 
 def _bucket(hashes: npt.NDArray[np.uint64]) -> IntArray:
@@ -98,81 +112,66 @@ def string_bucket(namespace: str, value: str) -> int:
     return (((h | (len(value) << 32)) * _MIX_INT) & _MASK64) >> (64 - BITS)
 
 
-def _counted(buckets: IntArray) -> tuple[IntArray, IntArray]:
-    ids, counts = np.unique(buckets, return_counts=True)
-    return ids, counts.astype(np.int64)
+def word_tokens(words: Sequence[str]) -> list[int]:
+    """The buckets of each word and each pair of neighbouring words."""
+    found = [string_bucket("w", w) for w in words]
+    found += [string_bucket("b", f"{a} {b}") for a, b in itertools.pairwise(words)]
+    return found
+
+
+def signal_buckets(signals: Iterable[str]) -> IntArray:
+    return np.unique(np.array([string_bucket("s", s) for s in set(signals)], dtype=np.int64))
 
 
 def raw_features(key: str, signals: Iterable[str] = ()) -> RawFeatures:
-    """The bucket counts of one sentence's match key and its engine signals."""
-    words = key.split()
-    word_buckets = [string_bucket("w", w) for w in words]
-    word_buckets += [string_bucket("b", f"{a} {b}") for a, b in itertools.pairwise(words)]
-    sig = np.unique(np.array([string_bucket("s", s) for s in set(signals)], dtype=np.int64))
-    return RawFeatures(_counted(char_buckets(key)),
-                       _counted(np.array(word_buckets, dtype=np.int64)), sig)
+    """What one sentence's match key and engine signals contribute."""
+    words = tuple(key.split())
+    return RawFeatures(words, np.array(word_tokens(words), dtype=np.int64),
+                       signal_buckets(signals))
 
 
-def _weighted(block: tuple[IntArray, IntArray], idf: FloatArray, weight: float
-              ) -> tuple[IntArray, FloatArray]:
-    ids, counts = block
-    if len(ids) == 0:
-        return ids, np.zeros(0, dtype=np.float32)
+def word_vectors(words: Sequence[str], idf: FloatArray
+                 ) -> tuple[IntArray, IntArray, FloatArray]:
+    """Each word's own character n-gram vector, as (word index, bucket, value) triples sorted
+    by word: log-scaled counts times idf, L2-normalised per word (block 1 before the sum)."""
+    if not words:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty, np.zeros(0, dtype=np.float32)
+    hashes, where = _char_hashes(" ".join(words))
+    offsets = np.cumsum([0] + [len(w) + 1 for w in words[:-1]])
+    # an n-gram's second character lies in its own word (its first may be the pad space)
+    rows = np.searchsorted(offsets, where + 1, side="right").astype(np.int64) - 1
+    pairs, counts = np.unique(rows * DIM + _bucket(hashes), return_counts=True)
+    rows, ids = np.divmod(pairs, DIM)
     values = np.log1p(counts.astype(np.float32)) * idf[ids]
-    norm = float(np.sqrt((values * values).sum()))
-    return ids, (values * (weight / norm)).astype(np.float32) if norm else values
+    norms = np.sqrt(np.bincount(rows, weights=values * values, minlength=len(words)))
+    scale = np.divide(1.0, norms, out=np.zeros_like(norms), where=norms > 0)
+    return rows, ids, (values * scale[rows]).astype(np.float32)
 
 
 def vector(raw: RawFeatures, idf: FloatArray) -> tuple[IntArray, FloatArray]:
-    """The weighted sparse vector (bucket ids ascending, values) of one sentence."""
-    parts = [_weighted(raw.char, idf, 1.0), _weighted(raw.word, idf, WORD_WEIGHT),
-             (raw.signals, np.full(len(raw.signals), SIGNAL_WEIGHT, dtype=np.float32))]
-    ids = np.concatenate([p[0] for p in parts])
-    values = np.concatenate([p[1] for p in parts])
+    """The weighted sparse vector (bucket ids ascending, values) of one sentence: the
+    definition the model is trained on (the run-time scorer sums the same terms per word)."""
+    parts_ids: list[IntArray] = []
+    parts_values: list[FloatArray] = []
+    if raw.words:
+        counted = Counter(raw.words)
+        unique = list(counted)
+        rows, ids, values = word_vectors(unique, idf)
+        times = np.array([counted[w] for w in unique], dtype=np.float32)
+        parts_ids.append(ids)
+        parts_values.append(values * times[rows] / np.float32(np.sqrt(len(raw.words))))
+    if len(raw.tokens):
+        weights = idf[raw.tokens]
+        norm = float(np.sqrt((weights * weights).sum()))
+        if norm:
+            parts_ids.append(raw.tokens)
+            parts_values.append(weights * np.float32(WORD_WEIGHT / norm))
+    parts_ids.append(raw.signals)
+    parts_values.append(np.full(len(raw.signals), SIGNAL_WEIGHT, dtype=np.float32))
+    ids = np.concatenate(parts_ids)
+    values = np.concatenate(parts_values)
     uniq, inverse = np.unique(ids, return_inverse=True)
     summed = np.zeros(len(uniq), dtype=np.float32)
     np.add.at(summed, inverse, values)
     return uniq, summed
-
-
-def batch(keys: Sequence[str], signal_sets: Sequence[Iterable[str]], idf: FloatArray
-          ) -> tuple[IntArray, IntArray, FloatArray]:
-    """The weighted vectors of several sentences at once, as (row, bucket, value) triples
-    sorted by row; a bucket may repeat within a row (once per block; the values add). The
-    same numbers as :func:`vector` of each sentence alone, in one numpy pass over all of
-    them (the run-time path)."""
-    n = len(keys)
-    hashes, where = _char_hashes(" ".join(keys))
-    offsets = np.cumsum([0] + [len(k) + 1 for k in keys[:-1]]) if keys else np.zeros(0)
-    # an n-gram's second character lies in its own word (its first may be the pad space)
-    char_rows = np.searchsorted(offsets, where + 1, side="right").astype(np.int64) - 1
-    word_rows: list[int] = []
-    word_ids: list[int] = []
-    sig_rows: list[int] = []
-    sig_ids: list[int] = []
-    for row, (key, signals) in enumerate(zip(keys, signal_sets, strict=True)):
-        words = key.split()
-        found = [string_bucket("w", w) for w in words]
-        found += [string_bucket("b", f"{a} {b}") for a, b in itertools.pairwise(words)]
-        word_ids += found
-        word_rows += [row] * len(found)
-        sig = sorted({string_bucket("s", x) for x in signals})
-        sig_ids += sig
-        sig_rows += [row] * len(sig)
-    # one sort for all blocks: key = (row, block, bucket); block 0 chars, 1 words, 2 signals
-    keyed = np.concatenate([
-        char_rows * (3 * DIM) + _bucket(hashes),
-        np.array(word_rows, dtype=np.int64) * (3 * DIM) + DIM
-        + np.array(word_ids, dtype=np.int64),
-        np.array(sig_rows, dtype=np.int64) * (3 * DIM) + 2 * DIM
-        + np.array(sig_ids, dtype=np.int64)])
-    pairs, counts = np.unique(keyed, return_counts=True)
-    rows, rest = np.divmod(pairs, 3 * DIM)
-    block, ids = np.divmod(rest, DIM)
-    values = np.log1p(counts.astype(np.float32)) * idf[ids]
-    group = rows * 3 + block
-    norms = np.sqrt(np.bincount(group, weights=values * values, minlength=3 * n))
-    scale = np.divide(np.tile(np.array([1.0, WORD_WEIGHT, 0.0]), n), norms,
-                      out=np.zeros_like(norms), where=norms > 0)
-    values = np.where(block == 2, SIGNAL_WEIGHT, values * scale[group]).astype(np.float32)
-    return rows, ids, values

@@ -17,11 +17,12 @@ Load once and pass the model in; scoring never touches files.
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import struct
 import zlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -34,9 +35,49 @@ from tracker.classify import features
 from tracker.errors import ConfigError
 
 MAGIC = b"TRKM"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 SHIPPED = "model/types.bin"
-_WORD_CACHE = 50_000  # words whose per-type scores are kept (a few MB at most)
+_KEPT = 50_000  # words (and word pairs, signal sets) whose score parts are kept: a few MB
+
+
+class _Kept:
+    """Per-string parts of the linear scores, kept from item to item (news vocabulary
+    repeats): one row per word or word pair, computed in one pass for the strings not yet
+    kept. Bounded: cleared when full."""
+
+    def __init__(self, compute: Callable[[list[str]], npt.NDArray[np.float64]]) -> None:
+        self.compute = compute
+        self.rows: dict[str, int] = {}
+        self.table: npt.NDArray[np.float64] = np.zeros((0, 0))
+
+    def of(self, strings: Sequence[str]) -> npt.NDArray[np.int64]:
+        rows = self.rows
+        missing = list(dict.fromkeys(w for w in strings if w not in rows))
+        if missing:
+            if len(rows) + len(missing) > _KEPT or not len(self.table):
+                rows.clear()
+                missing = list(dict.fromkeys(strings))
+            parts = self.compute(missing)
+            size = len(rows)
+            if not len(self.table) or size + len(missing) > len(self.table):
+                grown = np.zeros((max(2 * len(self.table), size + len(missing), 4096),
+                                  parts.shape[1]))
+                if size:
+                    grown[:size] = self.table[:size]
+                self.table = grown
+            self.table[size:size + len(missing)] = parts
+            rows.update(zip(missing, range(size, size + len(missing)), strict=True))
+        return np.fromiter((rows[w] for w in strings), dtype=np.int64, count=len(strings))
+
+
+def _segment_sums(values: npt.NDArray[np.float64], lengths: npt.NDArray[np.int64]
+                  ) -> npt.NDArray[np.float64]:
+    """Sums of consecutive runs of rows of ``values`` (run lengths may be 0)."""
+    total = np.zeros((len(values) + 1, values.shape[1]))
+    np.cumsum(values, axis=0, out=total[1:])
+    ends = np.cumsum(lengths)
+    out: npt.NDArray[np.float64] = total[ends] - total[ends - lengths]
+    return out
 
 
 @dataclass(frozen=True)
@@ -51,8 +92,13 @@ class TypeModel:
     thresholds: npt.NDArray[np.float64]
     idf: npt.NDArray[np.float32]  # (DIM,)
     meta: dict[str, Any] = field(default_factory=dict)
-    _word_scores: dict[str, npt.NDArray[np.float64]] = field(
-        default_factory=dict, init=False, compare=False, repr=False)
+    _kept: dict[str, Any] = field(default_factory=dict, init=False, compare=False,
+                                  repr=False)
+
+    def __post_init__(self) -> None:
+        self._kept["words"] = _Kept(self.word_parts)
+        self._kept["pairs"] = _Kept(self.pair_parts)
+        self._kept["signals"] = {}
 
     def index(self, type_id: str) -> int:
         return self.types.index(type_id)
@@ -62,14 +108,62 @@ class TypeModel:
         row: npt.NDArray[np.float64] = self.batch_scores([key], [signals])[0]
         return row
 
+    def word_parts(self, words: Sequence[str]) -> npt.NDArray[np.float64]:
+        """Per word: its character-block score for every type (its n-gram vector times the
+        weights), its own bucket's weight times idf for every type, and that idf squared
+        (its share of the word block's normaliser)."""
+        n_types = len(self.types)
+        out = np.zeros((len(words), 2 * n_types + 1))
+        rows, ids, values = features.word_vectors(words, self.idf)
+        if len(rows):
+            np.add.at(out[:, :n_types], rows, self.weights[ids] * values[:, None])
+        own = np.array([features.string_bucket("w", w) for w in words], dtype=np.int64)
+        out[:, n_types:2 * n_types] = self.weights[own] * self.idf[own][:, None]
+        out[:, 2 * n_types] = self.idf[own].astype(np.float64) ** 2
+        return out
+
+    def pair_parts(self, pairs: Sequence[str]) -> npt.NDArray[np.float64]:
+        """Per word pair: its bucket's weight times idf for every type, and that idf squared."""
+        ids = np.array([features.string_bucket("b", p) for p in pairs], dtype=np.int64)
+        idf = self.idf[ids].astype(np.float64)
+        return np.hstack([self.weights[ids] * idf[:, None], (idf ** 2)[:, None]])
+
+    def _signal_part(self, signals: Iterable[str]) -> npt.NDArray[np.float64]:
+        kept: dict[frozenset[str], npt.NDArray[np.float64]] = self._kept["signals"]
+        key = signals if isinstance(signals, frozenset) else frozenset(signals)
+        part = kept.get(key)
+        if part is None:
+            if len(kept) > _KEPT:
+                kept.clear()
+            sig = features.signal_buckets(key)
+            part = features.SIGNAL_WEIGHT * self.weights[sig].astype(np.float64).sum(axis=0)
+            kept[key] = part
+        return part
+
     def batch_scores(self, keys: Sequence[str], signal_sets: Sequence[Iterable[str]]
                      ) -> npt.NDArray[np.float64]:
-        """Raw linear scores, one row per sentence, one column per type."""
-        rows, ids, values = features.batch(keys, signal_sets, self.idf)
-        out = np.tile(self.bias.astype(np.float64), (len(keys), 1))
-        if len(rows):
-            present, first = np.unique(rows, return_index=True)  # rows come sorted
-            out[present] += np.add.reduceat(self.weights[ids] * values[:, None], first, axis=0)
+        """Raw linear scores, one row per sentence, one column per type: the terms of
+        :func:`tracker.classify.features.vector` summed per word and word pair, from kept
+        parts (the same numbers, in another order)."""
+        n_types = len(self.types)
+        split = [k.split() for k in keys]
+        counts = np.array([len(ws) for ws in split], dtype=np.int64)
+        words: _Kept = self._kept["words"]
+        pairs: _Kept = self._kept["pairs"]
+        word_rows = words.of([w for ws in split for w in ws])  # before reading the tables:
+        pair_rows = pairs.of([f"{a} {b}" for ws in split for a, b in itertools.pairwise(ws)])
+        per_word = _segment_sums(words.table[word_rows, :2 * n_types + 1], counts)
+        per_pair = _segment_sums(pairs.table[pair_rows, :n_types + 1],
+                                 np.maximum(counts - 1, 0))
+        word_norm = np.sqrt(per_word[:, -1] + per_pair[:, -1])
+        word_scale = np.divide(features.WORD_WEIGHT, word_norm,
+                               out=np.zeros_like(word_norm), where=word_norm > 0)
+        char_scale = 1.0 / np.sqrt(np.maximum(counts, 1))
+        signal = np.array([self._signal_part(s) for s in signal_sets]).reshape(-1, n_types)
+        out: npt.NDArray[np.float64] = (
+            self.bias.astype(np.float64) + signal
+            + per_word[:, :n_types] * char_scale[:, None]
+            + (per_word[:, n_types:2 * n_types] + per_pair[:, :n_types]) * word_scale[:, None])
         return out
 
     def calibrate(self, scores: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
@@ -88,23 +182,18 @@ class TypeModel:
 
     def top_words(self, words: Sequence[str], type_id: str, n: int = 3) -> tuple[str, ...]:
         """The words that weigh most for ``type_id`` (match-key form): each word scored as if
-        it were a sentence alone (its character n-grams and itself), positive scores only.
-        Word scores are kept in a bounded cache: news vocabulary repeats from item to item."""
+        it were a sentence alone (its character n-grams and itself), positive scores only."""
         unique = list(dict.fromkeys(words))
         if not unique:
             return ()
-        cache = self._word_scores
-        missing = [w for w in unique if w not in cache]
-        if missing:
-            if len(cache) > _WORD_CACHE:
-                cache.clear()
-            rows, ids, values = features.batch(missing, [()] * len(missing), self.idf)
-            table = np.zeros((len(missing), len(self.types)))
-            present, first = np.unique(rows, return_index=True)
-            table[present] = np.add.reduceat(self.weights[ids] * values[:, None], first, axis=0)
-            cache.update(zip(missing, table, strict=True))
-        j = self.types.index(type_id)
-        score = [float(cache[w][j]) for w in unique]
+        kept: _Kept = self._kept["words"]
+        rows = kept.of(unique)  # first: it may grow the table
+        parts = kept.table[rows]
+        j, n_types = self.types.index(type_id), len(self.types)
+        own = np.sqrt(parts[:, 2 * n_types])
+        alone = parts[:, j] + np.divide(features.WORD_WEIGHT * parts[:, n_types + j], own,
+                                        out=np.zeros_like(own), where=own > 0)
+        score = [float(x) for x in alone]
         order = sorted(range(len(unique)), key=lambda i: (-score[i], i))
         return tuple(unique[i] for i in order[:n] if score[i] > 0)
 
@@ -126,7 +215,8 @@ class TypeModel:
             "thresholds": [round(float(x), 4) for x in self.thresholds],
             "features": {"char_sizes": list(features.CHAR_SIZES),
                          "word_weight": features.WORD_WEIGHT,
-                         "signal_weight": features.SIGNAL_WEIGHT},
+                         "signal_weight": features.SIGNAL_WEIGHT,
+                         "layout": features.LAYOUT},
             "meta": self.meta,
         }
         head = json.dumps(header, sort_keys=True, ensure_ascii=False).encode("utf-8")
@@ -144,7 +234,9 @@ class TypeModel:
             raise ConfigError(origin, "model", f"model format {header.get('version')} / "
                               f"{header.get('dim')} buckets; this tracker reads "
                               f"{FORMAT_VERSION} / {features.DIM}: run `tracker train`")
-        if header["features"]["char_sizes"] != list(features.CHAR_SIZES):
+        settings = header["features"]
+        if (settings["char_sizes"] != list(features.CHAR_SIZES)
+                or settings.get("layout") != features.LAYOUT):
             raise ConfigError(origin, "model", "built with other feature settings: retrain")
         types = tuple(header["types"])
         dim = features.DIM

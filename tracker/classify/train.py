@@ -136,7 +136,7 @@ def example(engine: Engine, record: Record) -> features.RawFeatures:
 def _idf(raws: Sequence[features.RawFeatures]) -> npt.NDArray[np.float32]:
     df = np.zeros(features.DIM, dtype=np.float64)
     for r in raws:
-        df[np.union1d(r.char[0], r.word[0])] += 1
+        df[r.buckets()] += 1
     return (np.log((1 + len(raws)) / (1 + df)) + 1).astype(np.float32)
 
 
