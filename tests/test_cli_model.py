@@ -7,35 +7,15 @@ from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from pathlib import Path
 
+import pytest
+
+from tests.support.configs import write_config
 from tests.support.feedserver import FeedServer, Item, rss
 from tests.test_cli import REPO, _tracker
 
 CASES = REPO / "tests" / "data" / "cases"
 TITLE = "إنفيديا تحصل على موافقة لبيع رقائق H20 في الصين"
 TEXT = "قالت الشركة إنها تلقت موافقة من وزارة التجارة الأمريكية على استئناف شحنات الرقائق."
-
-
-def _config(tmp_path: Path, feed_url: str, model: str) -> Path:
-    path = tmp_path / "tracker.toml"
-    path.write_text(f"""
-[database]
-url = "sqlite:///{tmp_path / 'tracker.db'}"
-[classifier]
-taxonomy = "{REPO / 'config' / 'taxonomy.toml'}"
-entities = "{REPO / 'config' / 'entities.toml'}"
-model = "{model}"
-
-[[feeds]]
-url = "{feed_url}"
-name = "outlet"
-
-[[watchlists]]
-name = "all"
-events = []
-entities = []
-chats = ["console"]
-""", encoding="utf-8")
-    return path
 
 
 def _types(cfg: Path) -> list[str]:
@@ -45,6 +25,7 @@ def _types(cfg: Path) -> list[str]:
     return [ev["type"] for ev in json.loads(proc.stdout)["events"]]
 
 
+@pytest.mark.timeout(300)  # it trains two models from our cases
 def test_a_label_changes_the_decision_after_training_with_feedback(tmp_path: Path) -> None:
     """An item the model calls a permit, labelled "no event" by an analyst, is no event for a
     model trained with the feedback, and still a permit for one trained without it."""
@@ -53,7 +34,7 @@ def test_a_label_changes_the_decision_after_training_with_feedback(tmp_path: Pat
                 pub_date=format_datetime(now, usegmt=True))
     with FeedServer() as srv:
         srv.add("/f.xml", rss([item]), content_type="application/rss+xml")
-        cfg = _config(tmp_path, srv.url("/f.xml"), "plain.bin")
+        cfg = write_config(tmp_path, {"outlet": srv.url("/f.xml")}, model="plain.bin")
         trained = _tracker("train", str(CASES), "--cv", "0", "-o", str(tmp_path / "plain.bin"),
                            "--config", str(cfg), cwd=tmp_path)
         assert trained.returncode == 0, trained.stderr
@@ -76,7 +57,7 @@ def test_a_label_changes_the_decision_after_training_with_feedback(tmp_path: Pat
     retrained = _tracker("train", str(CASES), "--with-feedback", "--cv", "0",
                          "-o", str(tmp_path / "fed.bin"), "--config", str(cfg), cwd=tmp_path)
     assert retrained.returncode == 0, retrained.stderr
-    fed = _config(tmp_path, "http://127.0.0.1:9/unused.xml", "fed.bin")
+    fed = write_config(tmp_path, {"outlet": "http://127.0.0.1:9/unused.xml"}, model="fed.bin")
     assert "export_permit" not in _types(fed)
 
 

@@ -21,6 +21,7 @@ from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from pathlib import Path
 
+from tests.support.configs import write_config
 from tests.support.feedserver import FeedServer, Item, rss
 from tracker.alerts.render import alert_html
 from tracker.app import load_classifier
@@ -39,26 +40,6 @@ def _tracker(*args: str, cwd: Path, stdin: str | None = None) -> subprocess.Comp
                           capture_output=True, text=True, timeout=120, env=env)
 
 
-def _config(tmp_path: Path, url: str) -> Path:
-    path = tmp_path / "tracker.toml"
-    path.write_text(f"""
-[database]
-url = "sqlite:///{tmp_path / 'tracker.db'}"
-[classifier]
-taxonomy = "{REPO / 'config' / 'taxonomy.toml'}"
-entities = "{REPO / 'config' / 'entities.toml'}"
-[[feeds]]
-url = "{url}"
-name = "outlet [/b] <i>"
-[[watchlists]]
-name = "all"
-events = []
-entities = []
-chats = ["console"]
-""", encoding="utf-8")
-    return path
-
-
 def _clean(proc: subprocess.CompletedProcess[str]) -> None:
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert ESC not in proc.stdout and ESC not in proc.stderr and "\x07" not in proc.stdout
@@ -72,7 +53,7 @@ def test_every_console_command_prints_feed_strings_as_text(tmp_path: Path) -> No
                 pub_date=format_datetime(now - timedelta(hours=1), usegmt=True))
     with FeedServer() as srv:
         srv.add("/feed.xml", rss([item]), content_type="application/rss+xml; charset=utf-8")
-        cfg = _config(tmp_path, srv.url("/feed.xml"))
+        cfg = write_config(tmp_path, {"outlet [/b] <i>": srv.url("/feed.xml")})
         poll = _tracker("poll", "--once", "--config", str(cfg), cwd=tmp_path)
         _clean(poll)
         assert "alert →" in poll.stdout and "[/b]" in poll.stdout  # the console alert

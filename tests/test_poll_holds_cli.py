@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from tests.support.configs import write_config
 from tests.support.feedserver import FeedServer, Item, Response, rss
 
 REPO = Path(__file__).resolve().parents[1]
@@ -20,21 +21,6 @@ def _tracker(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
                           capture_output=True, text=True, timeout=120, env=env)
 
 
-def _config(tmp_path: Path, feeds: dict[str, str]) -> Path:
-    entries = "".join(f'\n[[feeds]]\nurl = "{url}"\nname = "{name}"\n'
-                      for name, url in feeds.items())
-    path = tmp_path / "tracker.toml"
-    path.write_text(f"""
-[database]
-url = "sqlite:///{tmp_path / 'tracker.db'}"
-[classifier]
-taxonomy = "{REPO / 'config' / 'taxonomy.toml'}"
-entities = "{REPO / 'config' / 'entities.toml'}"
-{entries}
-""", encoding="utf-8")
-    return path
-
-
 def test_retry_after_survives_between_runs_unless_forced(tmp_path: Path) -> None:
     """A 429's Retry-After keeps the next `poll --once` away; --force polls it anyway."""
     feed = rss([Item("خبر عن الرقائق", link="/n/1", guid="n1")])
@@ -44,8 +30,9 @@ def test_retry_after_survives_between_runs_unless_forced(tmp_path: Path) -> None
         srv.add("/calm.xml", feed)
         srv.add("/new.xml", feed)
         srv.add_redirect("/old.xml", "/new.xml", status=308)
-        cfg = _config(tmp_path, {"busy": srv.url("/busy.xml"), "calm": srv.url("/calm.xml"),
-                                 "moved": srv.url("/old.xml")})
+        feeds = {"busy": srv.url("/busy.xml"), "calm": srv.url("/calm.xml"),
+                 "moved": srv.url("/old.xml")}
+        cfg = write_config(tmp_path, feeds, watch_all=False)
         first = _tracker("poll", "--once", "--config", str(cfg), cwd=tmp_path)
         assert first.returncode == 0, first.stderr
         assert "throttled" in first.stderr and "0 feeds failed" in first.stderr
