@@ -47,7 +47,7 @@ from tracker.classify.sentences import (
     key_sentence_spans,
     split_sentences,
 )
-from tracker.classify.status import Cues, decide, recap_cue, third_party
+from tracker.classify.status import Cues, background_cue, decide, recap_cue, third_party
 from tracker.classify.temporal import FoundDate, find_dates
 from tracker.model import Article, DetectedEvent, EntityRef, EventDate
 from tracker.text.normalize import match_key
@@ -332,7 +332,8 @@ class Engine:
                                  tokens, starts, display, n)
             events = (tuple(self._sentence(sentence, sentence_hits, candidates, earlier,
                                            article)) if candidates else ())
-            signals = {f"g:{name}" for name in found}
+            # the background cue came after the model was trained: not one of its features
+            signals = {f"g:{name}" for name in found if name != "cue_background"}
             signals |= {f"k:{self._entity_info[h.name][0]}" for h in sentence_hits
                         if h.kind == ENTITY}
             signals |= {f"r:{ev.type}" for ev in events}
@@ -407,7 +408,8 @@ class Engine:
         evidence = sent.evidence(sorted({*triggers[:3], *word_hits}))
         return DetectedEvent(type=type_id, confidence=0.5, entities=entities,
                              event_date=event_date, status=status, recap=recap,
-                             evidence=evidence, sentence=sent.text())
+                             evidence=evidence, sentence=sent.text(),
+                             background=background_cue(cues, trigger, sent.first_token))
 
     def _sentence(
         self, sent: _Sentence, hits: list[Hit], candidates: list[_Plan], earlier: list[Hit],
@@ -585,6 +587,7 @@ class Engine:
             recap=recap,
             evidence=phrases,
             sentence=sent.text(),
+            background=background_cue(cues, trigger, clause_start_tok),
         )
 
     def _without_target_denials(self, rule: Rule, cues: Cues, sent: _Sentence) -> Cues:
@@ -671,7 +674,8 @@ def _merge(a: DetectedEvent, b: DetectedEvent) -> DetectedEvent:
     entities = first.entities + tuple(e for e in second.entities if e.id not in seen)
     evidence = first.evidence + tuple(p for p in second.evidence if p not in first.evidence)
     return DetectedEvent(first.type, first.confidence, entities, first.event_date or
-                         second.event_date, first.status, first.recap, evidence, first.sentence)
+                         second.event_date, first.status, first.recap, evidence, first.sentence,
+                         background=first.background and second.background)
 
 
 class _Display:
