@@ -121,6 +121,8 @@ class TimelineEvent:
     outlet_count: int = 1  # distinct outlets that reported it
     recap: bool = False  # its first report recalled it as an earlier event
     first_reported: datetime | None = None  # the earliest publication time of its reports
+    sentences: tuple[str, ...] = ()  # a few of its reports' event sentences (identity reads)
+    first_entities: tuple[EntityRef, ...] = ()  # its first report's entities (identity reads)
 
 
 @dataclass(frozen=True)

@@ -56,7 +56,7 @@ from tracker.store.repo import (
     Tx,
 )
 from tracker.store.subscribers import enqueue_updates
-from tracker.timeline import collapse, event_time, main_entities, mention, window
+from tracker.timeline import Mention, collapse, event_time, main_entities, window
 from tracker.timeline.identity import FOLLOWS
 
 log = logging.getLogger(__name__)
@@ -332,10 +332,12 @@ class Pipeline:
         if not found:
             return
         identity = self.settings.identity
+        mentions: dict[int, list[Mention]] = {}
         if identity:
-            found = [(item, tuple(ev for ev, _ in collapse(events, [
-                mention(e, item.published, item.first_seen) for e in events])))
-                for item, events in found]
+            collapsed = [(item, collapse(events, item.published, item.first_seen))
+                         for item, events in found]
+            found = [(item, tuple(ev for ev, _ in pairs)) for item, pairs in collapsed]
+            mentions = {item.id: [m for _, m in pairs] for item, pairs in collapsed}
             tx.lock_event_keys(lock_keys(ev for _, events in found for ev in events))
         candidates = self._candidates(tx, found, now)
         placer: Placer | LegacyPlacer = (Placer(candidates) if identity
@@ -349,8 +351,9 @@ class Pipeline:
             linked = [ev for i in near[item.id]
                       for ev in stored.get(i, placer.by_item.get(i, []))]
             fresh = is_fresh(item.published, now, self.settings.max_age, first_fetch)
-            for ev in events:
-                ref = placer.place(item, ev, linked)
+            for n, ev in enumerate(events):
+                ref = (placer.place(item, ev, linked, mentions[item.id][n])
+                       if isinstance(placer, Placer) else placer.place(item, ev, linked))
                 if ref is None:  # background that joined nothing: not on the timeline
                     continue
                 report.events += 1

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from tracker.model import DetectedEvent, EntityRef, TimelineEvent
-from tracker.store.repo import NewEvent, StoredItem, TimelineBatch
+from tracker.store.repo import NewEvent, SourceNote, StoredItem, TimelineBatch
 from tracker.timeline import (
     Mention,
     event_time,
@@ -41,32 +41,36 @@ class _Base:
         self.by_item: dict[int, list[TimelineEvent]] = {}  # events placed for each item
 
     def _join(self, item: StoredItem, ev: DetectedEvent, same: TimelineEvent,
-              reason: str | None = None, figures: tuple[str, ...] = ()) -> int:
+              note: SourceNote | None = None) -> int:
         self.by_item.setdefault(item.id, []).append(same)
         self.batch.sources.append((same.id, item, ev))
-        if reason is not None:
-            self.batch.notes[(same.id, item.id)] = (reason, figures)
+        if note is not None:
+            self.batch.notes[(same.id, item.id)] = note
         if same.alerted and same.id > 0:
             self.joined_alerted.add(same.id)
         return same.id
 
     def _create(self, item: StoredItem, ev: DetectedEvent, previous: TimelineEvent | None,
-                reason: str | None = None, figures: tuple[str, ...] = ()) -> TimelineEvent:
+                note: SourceNote | None = None, m: Mention | None = None) -> TimelineEvent:
         when = event_time(ev, item.published, item.first_seen)
         ref = -(len(self.batch.new_events) + 1)
+        figures = note.figures if note else ()
+        sentences = note.sentences if note else ()
+        first = tuple(e for e in ev.entities if m is None or e.kind != "product"
+                      or e.id in m.products)
         self.batch.new_events.append(NewEvent(
             ref, ev, item.title or ev.sentence, when, item.outlet,
-            previous.id if previous else None, figures))
+            previous.id if previous else None, figures, sentences, first))
         self.batch.sources.append((ref, item, ev))
-        if reason is not None:
-            self.batch.notes[(ref, item.id)] = (reason, figures)
+        if note is not None:
+            self.batch.notes[(ref, item.id)] = note
         created = TimelineEvent(
             id=ref, type=ev.type, headline=item.title, entities=ev.entities,
             event_date=ev.event_date, sort_date=when, status=ev.status, first_seen=item.first_seen,
             first_outlet=item.outlet, source_count=1, alerted=False, evidence=ev.evidence,
             sentence=ev.sentence, figures=figures,
             follow_up_of=previous.id if previous else None, recap=ev.recap,
-            first_reported=item.published)
+            first_reported=item.published, sentences=sentences, first_entities=first)
         self.candidates.append(created)
         self.by_item.setdefault(item.id, []).append(created)
         return created
@@ -129,13 +133,15 @@ class Placer(_Base):
         return out
 
     def place(self, item: StoredItem, ev: DetectedEvent,
-              linked: Sequence[TimelineEvent]) -> int | None:
-        """The event ref ``ev`` went to, or None for a background mention dropped."""
-        m = mention(ev, item.published, item.first_seen)
+              linked: Sequence[TimelineEvent], m: Mention | None = None) -> int | None:
+        """The event ref ``ev`` (read as ``m`` when given) went to, or None for a
+        background mention dropped."""
+        m = m or mention(ev, item.published, item.first_seen)
         decision = place(m, self._pool(ev, linked), frozenset(c.id for c in linked))
         if decision.event is not None:
             assert decision.verdict is not None
-            return self._join(item, ev, decision.event, str(decision.verdict), m.figures)
+            return self._join(item, ev, decision.event,
+                              SourceNote(str(decision.verdict), m.figures, m.sentences))
         if decision.dropped:
             return None
         previous = decision.follows
@@ -143,19 +149,20 @@ class Placer(_Base):
                   if previous is not None and previous.id > 0 else
                   f"new event; follows up an event of this batch: {decision.follow_reason}"
                   if previous is not None else "new event: no timeline event is the same")
-        created = self._create(item, ev, previous, reason, m.figures)
+        created = self._create(item, ev, previous, SourceNote(reason, m.figures, m.sentences), m)
         self.candidates.pop()  # _add puts it back, indexed
         self._add(created)
         return created.id
 
 
 def _keys(type_id: str, entities: Sequence[EntityRef]) -> list[tuple[str, str]]:
-    """(type, main entity) pairs: companies and products, else governments and
-    regulators, else ``(type, "")``."""
+    """(type, main entity) pairs: companies and products (a product's family too:
+    ``ascend`` for ``ascend_910c``), else governments and regulators, else ``(type, "")``."""
     named = [e.id for e in entities if e.kind in ("company", "product")]
+    named += [e.id.split("_")[0] for e in entities if e.kind == "product" and "_" in e.id]
     if not named:
         named = [e.id for e in entities if e.kind not in ("country", "person")]
-    return [(type_id, e) for e in named] or [(type_id, "")]
+    return [(type_id, e) for e in dict.fromkeys(named)] or [(type_id, "")]
 
 
 __all__ = ["LegacyPlacer", "Placer", "lock_keys", "main_entities"]

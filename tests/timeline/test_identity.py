@@ -45,7 +45,7 @@ def test_another_type_is_another_event() -> None:
     assert not verdict.joined and verdict.reasons == ("type export_permit ≠ export_restriction",)
 
 
-@pytest.mark.parametrize(("a", "b"), [("h20", "h200"), ("ascend_910c", "ascend")])
+@pytest.mark.parametrize(("a", "b"), [("h20", "h200"), ("ascend_910c", "ascend_950")])
 def test_same_company_another_product_is_another_event(a: str, b: str) -> None:
     """H20 ≠ H200 and Ascend 910C ≠ Ascend 950: the product decides."""
     verdict = same_event(_m(entities=(NVIDIA, _product(a))), _m(entities=(NVIDIA, _product(b))))

@@ -156,6 +156,8 @@ def _event_view(row: EventRow) -> TimelineEvent:
         evidence=tuple(json.loads(row.evidence)), sentence=row.sentence,
         figures=tuple(json.loads(row.figures or "[]")), follow_up_of=row.follow_up_of,
         outlet_count=row.outlet_count, recap=row.recap, first_reported=row.first_reported,
+        sentences=tuple(json.loads(row.sentences or "[]")),
+        first_entities=tuple(EntityRef(**e) for e in json.loads(row.first_entities or "[]")),
     )
 
 
@@ -170,20 +172,34 @@ class NewEvent:
     outlet: str
     follow_up_of: int | None = None
     figures: tuple[str, ...] = ()  # "unit:value" figures its first report states
+    sentences: tuple[str, ...] = ()  # its first report's event sentences (title, body)
+    first_entities: tuple[EntityRef, ...] = ()  # what identity reads of its entities
+
+
+@dataclass(frozen=True)
+class SourceNote:
+    """What placement says about one source: why it joined, its figures and sentences."""
+
+    reason: str
+    figures: tuple[str, ...] = ()
+    sentences: tuple[str, ...] = ()
+
+
+_SENTENCES_KEPT = 6  # event sentences an event keeps for identity's similarity
 
 
 @dataclass
 class TimelineBatch:
     """One feed's timeline changes; event refs are real ids or a new event's ``ref``.
 
-    ``notes`` holds, per (event ref, item id), why the source joined and the figures it
-    states (both optional: a source without a note is stored without a reason).
+    ``notes`` holds, per (event ref, item id), why the source joined, the figures it
+    states and its sentences (optional: a source without a note is stored without them).
     """
 
     new_events: list[NewEvent] = field(default_factory=list)
     sources: list[tuple[int, StoredItem, DetectedEvent]] = field(default_factory=list)
     alerts: list[tuple[int, str, str | None]] = field(default_factory=list)
-    notes: dict[tuple[int, int], tuple[str, tuple[str, ...]]] = field(default_factory=dict)
+    notes: dict[tuple[int, int], SourceNote] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -215,6 +231,10 @@ def _new_event_row(n: NewEvent, now: datetime) -> EventRow:
         follow_up_of=n.follow_up_of if n.follow_up_of and n.follow_up_of > 0 else None,
         sentence=n.ev.sentence, figures=json.dumps(list(n.figures)), outlet_count=0,
         recap=n.ev.recap,
+        sentences=json.dumps(list((n.sentences or (n.ev.sentence,))[:_SENTENCES_KEPT]),
+                             ensure_ascii=False),
+        first_entities=json.dumps([e.__dict__ for e in _unique_entities(
+            n.first_entities or n.ev.entities)], ensure_ascii=False),
     )
 
 
@@ -530,10 +550,10 @@ class Tx:
                 event_id=eid, item_id=item.id, outlet=item.outlet, url=item.link,
                 published=item.published, fetched=now, sentence=ev.sentence,
                 evidence=json.dumps(list(ev.evidence), ensure_ascii=False), status=ev.status,
-                recap=ev.recap, reason=note[0] if note else None))
+                recap=ev.recap, reason=note.reason if note else None))
             seen = outlets.setdefault(eid, set())
             self._merge_source(events[eid], item, ev, now, new_outlet=item.outlet not in seen,
-                               figures=note[1] if note else ())
+                               note=note)
             seen.add(item.outlet)
             added += 1
         queued = self._enqueue_alerts([(real(ref), chat, wl) for ref, chat, wl in batch.alerts],
@@ -543,7 +563,7 @@ class Tx:
 
     def _merge_source(self, row: EventRow, item: StoredItem, ev: DetectedEvent,
                       now: datetime, *, new_outlet: bool = True,
-                      figures: Sequence[str] = ()) -> None:
+                      note: SourceNote | None = None) -> None:
         assert row.id is not None
         row.source_count += 1
         row.outlet_count += 1 if new_outlet else 0
@@ -551,10 +571,16 @@ class Tx:
         if item.published is not None and (row.first_reported is None
                                            or item.published < row.first_reported):
             row.first_reported = item.published
-        known_figures = json.loads(row.figures or "[]")
-        if any(f not in known_figures for f in figures):
-            row.figures = json.dumps([*known_figures, *(f for f in figures
-                                                        if f not in known_figures)])
+        if note is not None:
+            known_figures = json.loads(row.figures or "[]")
+            if any(f not in known_figures for f in note.figures):
+                row.figures = json.dumps([*known_figures, *(f for f in note.figures
+                                                            if f not in known_figures)])
+            kept = json.loads(row.sentences or "[]")
+            fresh_sentences = [t for t in note.sentences if t not in kept]
+            if fresh_sentences and len(kept) < _SENTENCES_KEPT:
+                row.sentences = json.dumps([*kept, *fresh_sentences][:_SENTENCES_KEPT],
+                                           ensure_ascii=False)
         if row.status != ev.status and not ev.recap and ev.status in ("confirmed", "denied"):
             row.status = ev.status
             self.session.add(EventStatusRow(event_id=row.id, status=ev.status, at=now,

@@ -125,7 +125,8 @@ class EventRow(SQLModel, table=True):
     follow_up_of: int | None = Field(default=None, foreign_key="event.id")
     updated_at: datetime = Field(sa_column=_utc(nullable=False))
     # what event identity reads (migration 0009): the first report's sentence, the figures
-    # its reports state (JSON list of "unit:value"), distinct outlets, recap, first publication
+    # its reports state (JSON list of "unit:value"), distinct outlets, recap, first
+    # publication, a few of its reports' sentences and its first report's entities (JSON)
     sentence: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
     figures: str = Field(default="[]", sa_column=Column(Text, nullable=False,
                                                         server_default="[]"))
@@ -134,6 +135,10 @@ class EventRow(SQLModel, table=True):
     recap: bool = Field(default=False, sa_column=Column(Boolean, nullable=False,
                                                         server_default=false()))
     first_reported: datetime | None = Field(default=None, sa_column=_utc())
+    sentences: str = Field(default="[]", sa_column=Column(Text, nullable=False,
+                                                          server_default="[]"))
+    first_entities: str = Field(default="[]", sa_column=Column(Text, nullable=False,
+                                                               server_default="[]"))
 
 
 class EventSourceRow(SQLModel, table=True):

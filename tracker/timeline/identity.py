@@ -7,16 +7,19 @@ verdict says which, in words:
 
 1. **Same type.** An export permit and an export restriction are two events.
 2. **Compatible main entities.** When both name companies, they share one; when both name a
-   product, they share one (H20 ≠ H200, Ascend 910C ≠ Ascend 950): the same company with
-   another product is another event; and they share a company or a product. When neither
-   names a company or product, the governments or regulators they name must agree. When
-   only one side names a company or product, the sentences must be alike (rule 6) or the
-   items near-duplicates.
+   product, they share one (H20 ≠ H200, Ascend 910C ≠ Ascend 950; a family, ``ascend``,
+   counts as each of its members): the same company with another product is another
+   event; and two sides that name companies or products share one. When neither names a
+   company or product, the governments or regulators they name must agree. When only one
+   side names a company or product, the sentences must be alike (rule 6) or the items
+   near-duplicates. A timeline event is read as its first report named it.
 3. **Compatible time.** Event dates first: when both texts date the event, the dates must
    overlap (a day may be off by one: outlets in other time zones). Publication times are only
-   the fallback for a side the text does not date: it must lie within the other side's
-   window (3 days for an undated report, the date's span plus 3 days otherwise). An undated
-   recap ("كانت قد سمحت …") may recall any earlier event.
+   the fallback for a side the text does not date: it must lie within 3 days of the other
+   side's day or week — or, when the other side dates a period (a month, quarter or year:
+   results of "last quarter", a target for next year), within 3 days of the other report's
+   publication; two undated reports, within 3 days of each other. An undated recap
+   ("كانت قد سمحت …") may recall any earlier event.
 4. **Compatible status.** A plan or a rumour (planned, rumoured) and the thing happening
    (reported, confirmed) are two events, linked as a follow-up; a denial joins the event it
    denies.
@@ -24,8 +27,9 @@ verdict says which, in words:
    500,000 vs 80,000 units, 15 % vs 25 %, 12 vs 40 companies are different events. A side
    that states no figure of that unit is no obstacle.
 6. **Similar event sentences** (character 4-grams of the sentences the events were found
-   in, not of whole items) are supporting evidence only: they rank the candidates that pass
-   rules 1–5 and vouch for a side that names no company or product.
+   in, not of whole items; the best pair over each side's reports) are supporting evidence
+   only: they rank the candidates that pass rules 1–5 (after those sharing a named company
+   or product) and vouch for a side that names no company or product.
 
 Within one item (``same_item``) the title and body mentions of one event are one event: the
 time rule is skipped (one item reports one moment) and so is rule 6's vouching, but news and
@@ -67,6 +71,7 @@ class Verdict:
     joined: bool
     reasons: tuple[str, ...]
     similarity: float = 0.0
+    named: bool = False  # both sides name a company or product they share (strong evidence)
 
     def __str__(self) -> str:
         return ("joined: " if self.joined else "separate: ") + "; ".join(self.reasons)
@@ -86,7 +91,8 @@ class Mention:
     recap: bool = False
     background: bool = False
     figures: tuple[str, ...] = ()
-    sentence: str = ""  # the event sentence (display text)
+    sentences: tuple[str, ...] = ()  # the event sentences (display text) of its reports
+    reported: datetime | None = None  # publication (else first-seen) time of its report
 
     @property
     def named(self) -> frozenset[str]:
@@ -113,46 +119,64 @@ def _split(entities: Iterable[EntityRef]) -> tuple[frozenset[str], frozenset[str
     return frozenset(companies), frozenset(products), frozenset(others)
 
 
-def mention(ev: DetectedEvent, published: datetime | None, first_seen: datetime) -> Mention:
-    """The mention of a detected event in an item published (or first seen) then."""
-    key = match_key(ev.sentence)
-    companies, products, others = _split(ev.entities)
+def mention(ev: DetectedEvent, published: datetime | None, first_seen: datetime,
+            sentences: tuple[str, ...] = (), products: frozenset[str] | None = None
+            ) -> Mention:
+    """The mention of a detected event in an item published (or first seen) then;
+    ``sentences`` and ``products`` override the event's own (one item's merged mentions:
+    all their sentences, the products of the leading one)."""
+    sentences = sentences or (ev.sentence,)
+    companies, own_products, others = _split(ev.entities)
     start = date_start(ev.event_date) if ev.event_date else None
-    return Mention(ev.type, companies, products, others, ev.event_date,
-                   start or published or first_seen, ev.status, ev.recap, ev.background,
-                   figures(key), ev.sentence)
+    found = tuple(dict.fromkeys(f for s in sentences for f in figures(match_key(s))))
+    return Mention(ev.type, companies, own_products if products is None else products,
+                   others, ev.event_date, start or published or first_seen, ev.status,
+                   ev.recap, ev.background, found, sentences, published or first_seen)
 
 
 def of_event(ev: TimelineEvent) -> Mention:
-    """A timeline event as a mention: its type, entities, date, status, figures, sentence."""
-    companies, products, others = _split(ev.entities)
+    """A timeline event as a mention: the type, entities and figures of its first report,
+    its date and status, the sentences of its reports."""
+    companies, products, others = _split(ev.first_entities or ev.entities)
     return Mention(ev.type, companies, products, others, ev.event_date, ev.sort_date,
-                   ev.status, ev.recap, False, ev.figures, ev.sentence)
+                   ev.status, ev.recap, False, ev.figures, ev.sentences or (ev.sentence,),
+                   ev.first_reported or ev.first_seen)
 
 
 def similarity(a: Mention, b: Mention) -> float:
-    """Jaccard similarity of the two event sentences' character 4-grams."""
-    ga, gb = _grams(a.sentence), _grams(b.sentence)
-    if not ga or not gb:
-        return 0.0
-    return len(ga & gb) / len(ga | gb)
+    """The best Jaccard similarity of character 4-grams between a sentence of ``a`` and
+    one of ``b``."""
+    best = 0.0
+    for sa in a.sentences:
+        ga = _grams(sa)
+        for sb in b.sentences:
+            gb = _grams(sb)
+            if ga and gb:
+                best = max(best, len(ga & gb) / len(ga | gb))
+    return best
 
 
 def _ids(ids: frozenset[str]) -> str:
     return ",".join(sorted(ids))
 
 
+def _family_overlap(a: frozenset[str], b: frozenset[str]) -> bool:
+    """A product in common, a family counting as any of its members (``ascend`` and
+    ``ascend_910c``: the gazetteer names members ``<family>_<member>``)."""
+    return any(x == y or x.startswith(y + "_") or y.startswith(x + "_") for x in a for y in b)
+
+
 def _entities(a: Mention, b: Mention) -> tuple[bool, str, bool]:
     """(compatible, reason, one side anonymous) for rule 2."""
     if a.companies and b.companies and not a.companies & b.companies:
         return False, f"companies differ: {_ids(a.companies)} ≠ {_ids(b.companies)}", False
-    if a.products and b.products and not a.products & b.products:
+    if a.products and b.products and not _family_overlap(a.products, b.products):
         return False, f"products differ: {_ids(a.products)} ≠ {_ids(b.products)}", False
     if a.named and b.named:
-        if not a.named & b.named:
+        if not a.companies & b.companies and not _family_overlap(a.products, b.products):
             return False, (f"no company or product in common: {_ids(a.named)} vs "
                            f"{_ids(b.named)}"), False
-        return True, f"same company or product: {_ids(a.named & b.named)}", False
+        return True, f"same company or product: {_ids(a.named & b.named) or 'a family'}", False
     if a.named or b.named:
         return True, "one side names no company or product", True
     if a.others and b.others and not a.others & b.others:
@@ -185,13 +209,22 @@ def _time(a: Mention, b: Mention) -> tuple[bool, str]:
     if sa or sb:
         dated, undated = (a, b) if sa else (b, a)
         span = _span(dated)
-        assert span is not None
-        gap = _gap(span, (undated.when, undated.when))
-        limit = WINDOW[None]
-        if gap > limit:
-            return False, (f"reported {undated.when.date()}, {gap.days} days from the event "
-                           f"date {dated.event_date.value}")  # type: ignore[union-attr]
-        return True, f"reported within {WINDOW[None].days} days of {dated.event_date.value}"  # type: ignore[union-attr]
+        assert span is not None and dated.event_date is not None
+        if dated.event_date.precision in ("day", "week"):
+            gap = _gap(span, (undated.when, undated.when))
+            if gap > WINDOW[None]:
+                return False, (f"reported {undated.when.date()}, {gap.days} days from the "
+                               f"event date {dated.event_date.value}")
+            return True, f"reported within {WINDOW[None].days} days of {dated.event_date.value}"
+        # a month, quarter or year names a period (results, a target): not a moment to
+        # compare a report's publication with; the reports' own times are compared instead
+        theirs = dated.reported or dated.when
+        gap = abs(undated.when - theirs)
+        if gap > WINDOW[None]:
+            return False, (f"one side dates the period {dated.event_date.value}; reported "
+                           f"{gap.days} days apart")
+        return True, (f"one side dates the period {dated.event_date.value}; reported "
+                      f"{gap.total_seconds() / 3600:.0f} h apart")
     gap = abs(a.when - b.when)
     if gap > WINDOW[None]:
         return False, f"no event dates; reported {gap.days} days apart"
@@ -217,7 +250,10 @@ def _status(a: Mention, b: Mention) -> tuple[bool, str]:
 
 def same_event(a: Mention, b: Mention, *, same_item: bool = False,
                near_duplicate: bool = False) -> Verdict:
-    """Whether ``a`` and ``b`` report one real-world event (see the module docstring)."""
+    """Whether ``a`` and ``b`` report one real-world event (see the module docstring).
+
+    A joined verdict says whether both sides named a company or product they share
+    (``named``), which outranks sentence similarity when several candidates pass."""
     if a.type != b.type:
         return Verdict(False, (f"type {a.type} ≠ {b.type}",))
     reasons = [f"same type {a.type}"]
@@ -253,7 +289,7 @@ def same_event(a: Mention, b: Mention, *, same_item: bool = False,
         elif sim < SIMILAR:
             reasons.append(f"not alike enough to vouch for the unnamed side (< {SIMILAR})")
             return Verdict(False, tuple(reasons), sim)
-    return Verdict(True, tuple(reasons), sim)
+    return Verdict(True, tuple(reasons), sim, named=bool(a.named and b.named))
 
 
 def follow_up(new: Mention, old: Mention) -> str | None:
@@ -263,7 +299,7 @@ def follow_up(new: Mention, old: Mention) -> str | None:
     if not (new.named & old.named) and not (not new.named and not old.named
                                              and new.others & old.others):
         return None
-    if new.products and old.products and not new.products & old.products:
+    if new.products and old.products and not _family_overlap(new.products, old.products):
         return None
     if new.status == "denied" or new.recap:
         return None

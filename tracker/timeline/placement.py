@@ -5,21 +5,24 @@ Order of decisions for the events one item reports (:func:`collapse`, then :func
 1. within the item, mentions that :func:`~tracker.timeline.identity.same_event` joins with
    ``same_item`` (a title and its summary, two sentences of one story) are one mention: the
    first non-background one, with the others' entities, date and evidence;
-2. the mention joins the candidate timeline event it is the same event as; of several, the
-   one whose event sentence is most alike, then the closest in time;
+2. the mention joins the candidate timeline event it is the same event as; of several, one
+   sharing a named company or product, then the one whose event sentences are most alike,
+   then the closest in time;
 3. otherwise a background mention (a clause recalling something as context: «بعد أشهر من توقف
    المبيعات») is dropped — it never creates an event nor an alert;
 4. otherwise it becomes a new timeline event, linked (``follow_up_of``) to the latest earlier
-   candidate it is a new development of (:func:`~tracker.timeline.identity.follow_up`).
+   candidate it is a new development of (:func:`~tracker.timeline.identity.follow_up`),
+   one of its own type before one of a type it may follow.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from datetime import datetime
 
 from tracker.model import DetectedEvent, EntityRef, TimelineEvent
-from tracker.timeline.identity import Mention, Verdict, follow_up, same_event
+from tracker.timeline.identity import Mention, Verdict, follow_up, mention, same_event
 
 
 @dataclass(frozen=True)
@@ -49,9 +52,13 @@ def _merged(events: Sequence[DetectedEvent]) -> DetectedEvent:
                    confidence=max(e.confidence for e in events))
 
 
-def collapse(events: Sequence[DetectedEvent], mentions: Sequence[Mention]
-             ) -> list[tuple[DetectedEvent, tuple[int, ...]]]:
-    """One item's events as the distinct events it reports: (merged event, member indices)."""
+def collapse(events: Sequence[DetectedEvent], published: datetime | None,
+             first_seen: datetime) -> list[tuple[DetectedEvent, Mention]]:
+    """One item's events as the distinct events it reports: (merged event, its mention).
+
+    The merged mention reads every member's sentence and the products of the leading
+    member when it names any ("H200 … newer than the H20" is about the H200)."""
+    mentions = [mention(e, published, first_seen) for e in events]
     groups: list[list[int]] = []
     for i, m in enumerate(mentions):
         for group in groups:
@@ -60,28 +67,40 @@ def collapse(events: Sequence[DetectedEvent], mentions: Sequence[Mention]
                 break
         else:
             groups.append([i])
-    return [(_merged([events[j] for j in g]) if len(g) > 1 else events[g[0]], tuple(g))
-            for g in groups]
+    out = []
+    for g in groups:
+        if len(g) == 1:
+            out.append((events[g[0]], mentions[g[0]]))
+            continue
+        members = [events[j] for j in g]
+        merged = _merged(members)
+        lead = next((mentions[j] for j in g if not events[j].background), mentions[g[0]])
+        out.append((merged, mention(
+            merged, published, first_seen, tuple(dict.fromkeys(e.sentence for e in members)),
+            lead.products or None)))
+    return out
 
 
 def place(m: Mention, candidates: Sequence[tuple[TimelineEvent, Mention]],
           near: frozenset[int] = frozenset()) -> Placement:
     """Where ``m`` goes among ``candidates`` (see the module docstring); ``near`` holds
     the ids of events whose items are near-duplicates of this mention's item."""
-    best: tuple[float, float, TimelineEvent, Verdict] | None = None
+    best: tuple[tuple[bool, float, float], TimelineEvent, Verdict] | None = None
     for event, other in candidates:
         verdict = same_event(m, other, near_duplicate=event.id in near)
         if not verdict.joined:
             continue
-        rank = (verdict.similarity, -abs((other.when - m.when).total_seconds()))
-        if best is None or rank > best[:2]:
-            best = (*rank, event, verdict)
+        rank = (verdict.named, verdict.similarity, -abs((other.when - m.when).total_seconds()))
+        if best is None or rank > best[0]:
+            best = (rank, event, verdict)
     if best is not None:
-        return Placement(best[2], best[3])
+        return Placement(best[1], best[2])
     if m.background:
         return Placement(None, None, dropped=True)
+    # the latest earlier event it follows up: of its own type first, then of a type it
+    # may follow (a revocation follows a licence)
     earlier = sorted(((e, o) for e, o in candidates if o.when <= m.when),
-                     key=lambda pair: pair[1].when, reverse=True)
+                     key=lambda pair: (pair[1].type == m.type, pair[1].when), reverse=True)
     for event, other in earlier:
         reason = follow_up(m, other)
         if reason is not None:
