@@ -17,9 +17,9 @@ verdict says which, in words:
    overlap (a day may be off by one: outlets in other time zones). Publication times are only
    the fallback for a side the text does not date: it must lie within 3 days of the other
    side's day or week — or, when the other side dates a period (a month, quarter or year:
-   results of "last quarter", a target for next year), within 3 days of the other report's
-   publication; two undated reports, within 3 days of each other. An undated recap
-   ("كانت قد سمحت …") may recall any earlier event.
+   results of "last quarter", a target for next year), inside that period or within 3 days
+   of the other report's publication; two undated reports, within 3 days of each other.
+   An undated recap ("كانت قد سمحت …") may recall any earlier event.
 4. **Compatible status.** A plan or a rumour (planned, rumoured) and the thing happening
    (reported, confirmed) are two events, linked as a follow-up; a denial joins the event it
    denies.
@@ -216,13 +216,15 @@ def _time(a: Mention, b: Mention) -> tuple[bool, str]:
                 return False, (f"reported {undated.when.date()}, {gap.days} days from the "
                                f"event date {dated.event_date.value}")
             return True, f"reported within {WINDOW[None].days} days of {dated.event_date.value}"
-        # a month, quarter or year names a period (results, a target): not a moment to
-        # compare a report's publication with; the reports' own times are compared instead
+        # a month, quarter or year names a period (results, a target): the undated side
+        # may lie in it, or the two reports may be days apart (results of last quarter)
+        if _gap(span, (undated.when, undated.when)) <= WINDOW[None]:
+            return True, f"reported within the period {dated.event_date.value}"
         theirs = dated.reported or dated.when
         gap = abs(undated.when - theirs)
         if gap > WINDOW[None]:
-            return False, (f"one side dates the period {dated.event_date.value}; reported "
-                           f"{gap.days} days apart")
+            return False, (f"one side dates the period {dated.event_date.value}, the other "
+                           f"is reported outside it; reported {gap.days} days apart")
         return True, (f"one side dates the period {dated.event_date.value}; reported "
                       f"{gap.total_seconds() / 3600:.0f} h apart")
     gap = abs(a.when - b.when)
