@@ -20,8 +20,8 @@ from tests.pipeline.helpers import make_config
 from tests.support.feedserver import FeedServer, Item, rss
 from tracker.app import open_app
 from tracker.config import Config
-from tracker.store.db import make_engine
 from tracker.replay import load_replay
+from tracker.store.db import make_engine
 from tracker.store.tables import EventRow, EventSourceRow, ItemRow, OutboxRow
 
 REPLAY = Path(__file__).resolve().parents[1] / "data" / "replay" / "multi_outlet.toml"
