@@ -99,7 +99,7 @@ class Mention:
         return self.companies | self.products
 
 
-@lru_cache(maxsize=8192)
+@lru_cache(maxsize=2048)
 def _grams(sentence: str) -> frozenset[str]:
     """Character 4-grams of a sentence's match key (cached: candidates recur)."""
     text = " ".join(match_key(sentence).split())
