@@ -342,6 +342,7 @@ async def _poll_once(cfg: Config, force: bool = False) -> None:
 
 app.command("timeline")(cli_timeline.timeline)
 app.command("export")(cli_timeline.export)
+app.command("eval-timeline")(cli_timeline.eval_timeline)
 
 
 @app.command()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
@@ -54,6 +55,10 @@ def timeline(
     limit: Annotated[int, typer.Option(help="at most this many events")] = 50,
     as_json: Annotated[bool, typer.Option("--json", help="JSON instead of a table")] = False,
     lang: Annotated[str, typer.Option(help="ar or en")] = "ar",
+    explain: Annotated[int | None, typer.Option(
+        "--explain", help="event id: its mentions and why each joined")] = None,
+    item: Annotated[int | None, typer.Option(
+        "--item", help="with --explain: why this item did (or did not) join the event")] = None,
     config: ConfigOption = None,
 ) -> None:
     """Show the timeline, newest first, filtered by entity, type, dates and status."""
@@ -62,6 +67,11 @@ def timeline(
 
     cfg = _config(config)
     labels = load_classifier(cfg)
+    if item is not None and explain is None:
+        raise typer.BadParameter("--item needs --explain EVENT", param_hint="--item")
+    if explain is not None:
+        explain_event(cfg, labels, explain, item, as_json)
+        return
     one_of(lang, LANGS, "--lang", "language")
     for t in type_ or ():
         one_of(t, labels.event_types(), "--type", "event type")
@@ -88,6 +98,118 @@ def timeline(
             ", ".join(dict.fromkeys(labels.entity_label(x.id, lang) for x in ev.entities)),
             ev.status, str(len(entry.sources)))))
     Console().print(table)
+
+
+def explain_event(cfg: object, engine: object, event_id: int, item_id: int | None,
+                  as_json: bool) -> None:
+    """``timeline --explain``: the event's mentions and why each joined; with ``--item``,
+    the identity verdict of that item's mentions against the event."""
+    from tracker.app import open_desk
+    from tracker.classify.engine import Engine
+    from tracker.model import Article
+    from tracker.timeline import collapse, of_event, same_event
+
+    assert isinstance(engine, Engine)
+    desk = open_desk(cfg)  # type: ignore[arg-type]
+    detail = desk.event(event_id)
+    record = desk.item(item_id) if item_id is not None else None
+    desk.store.engine.dispose()
+    if detail is None:
+        _err().print(f"no event {event_id}", highlight=False, markup=False)
+        raise typer.Exit(1)
+    if item_id is not None and record is None:
+        _err().print(f"no item {item_id}", highlight=False, markup=False)
+        raise typer.Exit(1)
+    ev = detail.event
+    lines: list[dict[str, object]] = []
+    if record is None:
+        for n, s in enumerate(detail.sources):
+            lines.append({"item": s.item_id, "outlet": s.outlet, "title": s.title,
+                          "sentence": s.sentence, "recap": s.recap, "status": s.status,
+                          "why": s.reason or ("first report" if n == 0 else
+                                              "joined (placed before event identity)")})
+    else:
+        it = record.item
+        source = next((s for s in detail.sources if s.item_id == it.id), None)
+        found = engine.classify(Article(title=it.title, text=it.content or it.summary,
+                                        published=it.published or it.first_seen))
+        target = of_event(ev)
+        for merged, m in collapse(found, it.published, it.first_seen):
+            verdict = same_event(m, target)
+            lines.append({"item": it.id, "type": merged.type, "sentence": merged.sentence,
+                          "background": merged.background, "joined": verdict.joined,
+                          "why": str(verdict)})
+        if source is not None:
+            lines.insert(0, {"item": it.id, "joined": True,
+                             "why": f"a source of this event: {source.reason or 'joined'}"})
+        elif not lines:
+            lines.append({"item": it.id, "joined": False, "why": "the item reports no event"})
+    if as_json:
+        sys.stdout.write(json.dumps({"event": ev.id, "type": ev.type, "headline": ev.headline,
+                                     "follow_up_of": ev.follow_up_of, "mentions": lines},
+                                    ensure_ascii=False, indent=2) + "\n")
+        return
+    out = Console()
+    head = f"event {ev.id} — {ev.type} — {ev.headline}"
+    if ev.follow_up_of is not None:
+        head += f" (follows up event {ev.follow_up_of})"
+    out.print(console_markup(head))
+    for line in lines:
+        title = line.get("title") or line.get("sentence") or ""
+        out.print(console_markup(f"• item {line['item']} {line.get('outlet', '')}: {title}"))
+        out.print(console_markup(f"    {line['why']}"))
+
+
+def eval_timeline(
+    file: Annotated[Path, typer.Argument(help="a replay file (TOML), e.g. "
+                                              "tests/data/replay/multi_outlet.toml")],
+    baseline: Annotated[bool, typer.Option(
+        help="also replay with the placement rules before event identity")] = True,
+    as_json: Annotated[bool, typer.Option("--json", help="JSON instead of a table")] = False,
+    config: ConfigOption = None,
+) -> None:
+    """Replay a labelled multi-outlet set through the pipeline and score the timeline."""
+    from dataclasses import asdict
+
+    from tracker.replay import Score, evaluate
+
+    cfg = _config(config)
+    try:
+        mine, old = evaluate(file, cfg, baseline=baseline)
+    except (OSError, ValueError, KeyError) as exc:
+        _err().print(f"{file}: {exc}", highlight=False, markup=False)
+        raise typer.Exit(2) from exc
+    if as_json:
+        sys.stdout.write(json.dumps({"identity": asdict(mine),
+                                     "baseline": asdict(old) if old else None},
+                                    ensure_ascii=False, indent=2) + "\n")
+        return
+    rows: list[tuple[str, Callable[[Score], str]]] = [
+        ("B-cubed precision", lambda s: f"{s.precision:.3f}"),
+        ("B-cubed recall", lambda s: f"{s.recall:.3f}"),
+        ("B-cubed F1", lambda s: f"{s.f1:.3f}"),
+        (f"timeline events (real events: {mine.real_events})",
+         lambda s: str(s.timeline_events)),
+        ("alerts", lambda s: str(s.alerts)),
+        ("real events with exactly one alert", lambda s: f"{s.exactly_one_alert}/{s.real_events}"),
+        ("alerts from recaps and denials", lambda s: str(s.silent_alerts)),
+        ("wrong merges on hard pairs", lambda s: str(len(s.wrong_merges))),
+        ("follow-ups linked", lambda s: f"{s.follow_ups_linked}/{s.follow_ups}"),
+    ]
+    table = Table(title=f"event identity on {file.name}")
+    table.add_column("measure")
+    table.add_column("event identity")
+    if old is not None:
+        table.add_column("baseline: placement before identity")
+    for name, cell in rows:
+        table.add_row(name, cell(mine), *([cell(old)] if old is not None else []))
+    out = Console()
+    out.print(table)
+    for label, sc in (("event identity", mine), ("baseline", old)):
+        if sc is None:
+            continue
+        for problem in [*sc.wrong_merges, *sc.problems]:
+            out.print(console_markup(f"{label}: {problem}"))
 
 
 def export(

@@ -90,6 +90,7 @@ class DetectedEvent:
     evidence: tuple[str, ...]  # the phrases (display text) that decided it
     sentence: str = ""  # the sentence (display text) the event was found in
     why: tuple[str, ...] = ()  # how it was decided: model probability, weighted words, rules
+    background: bool = False  # a clause recalling context (بعد أشهر من توقف المبيعات): never news
 
     def entity_ids(self) -> tuple[str, ...]:
         return tuple(e.id for e in self.entities)
@@ -114,6 +115,14 @@ class TimelineEvent:
     source_count: int
     alerted: bool
     evidence: tuple[str, ...]
+    sentence: str = ""  # the event sentence of its first report (display text)
+    figures: tuple[str, ...] = ()  # figures with their unit its reports state (``units:500000``)
+    follow_up_of: int | None = None  # the earlier event this one is a new development of
+    outlet_count: int = 1  # distinct outlets that reported it
+    recap: bool = False  # its first report recalled it as an earlier event
+    first_reported: datetime | None = None  # the earliest publication time of its reports
+    sentences: tuple[str, ...] = ()  # a few of its reports' event sentences (identity reads)
+    first_entities: tuple[EntityRef, ...] = ()  # its first report's entities (identity reads)
 
 
 @dataclass(frozen=True)

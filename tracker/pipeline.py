@@ -47,19 +47,20 @@ from tracker.model import Article, DetectedEvent, ParsedFeed, TimelineEvent, Wat
 from tracker.neardup import NearDuplicates
 from tracker.ops.feedhealth import FeedState, Health, HealthPolicy, adaptive_interval, assess
 from tracker.ops.feedhealth import transition as health_transition
+from tracker.placing import LegacyPlacer, Placer, lock_keys
 from tracker.store.repo import (
     FeedView,
-    NewEvent,
     Store,
     StoredItem,
     Subscription,
-    TimelineBatch,
     Tx,
 )
 from tracker.store.subscribers import enqueue_updates
-from tracker.timeline import event_time, find_same, follow_up_of, main_entities, window
+from tracker.timeline import Mention, collapse, event_time, main_entities, window
+from tracker.timeline.identity import FOLLOWS
 
 log = logging.getLogger(__name__)
+_FOLLOW_SPAN = timedelta(days=60)  # how far back a follow-up looks for the event it follows
 
 
 class Classifier(Protocol):
@@ -107,6 +108,7 @@ class PipelineSettings:
     health: HealthPolicy = field(default_factory=HealthPolicy)
     admins: tuple[str, ...] = ()  # chats told when a feed starts failing or recovers
     parse_limits: ParseLimits = field(default_factory=ParseLimits)
+    identity: bool = True  # False: the placement rules before event identity (a baseline)
 
 
 class Pipeline:
@@ -316,14 +318,30 @@ class Pipeline:
 
     def _timeline(self, tx: Tx, feed: FeedView, items: Sequence[StoredItem], now: datetime,
                   report: FeedReport) -> None:
-        """Classify the new items, place their events and queue alerts: one batch write."""
+        """Classify the new items, place their events and queue alerts: one batch write.
+
+        With event identity, one item's mentions of one event (its title and its summary)
+        are collapsed first; on PostgreSQL the placement then holds a transaction-level
+        advisory lock per event key (type + main entity) before it reads the candidates, so
+        two processes placing reports of one event see each other's event.
+        """
         found = [(item, self.engine.classify(Article(
             title=item.title, text=item.content or item.summary,
             published=item.published or now))) for item in items]
         found = [(item, events) for item, events in found if events]
         if not found:
             return
-        placer = _Placer(self._candidates(tx, found, now))
+        identity = self.settings.identity
+        mentions: dict[int, list[Mention]] = {}
+        if identity:
+            collapsed = [(item, collapse(events, item.published, item.first_seen))
+                         for item, events in found]
+            found = [(item, tuple(ev for ev, _ in pairs)) for item, pairs in collapsed]
+            mentions = {item.id: [m for _, m in pairs] for item, pairs in collapsed}
+            tx.lock_event_keys(lock_keys(ev for _, events in found for ev in events))
+        candidates = self._candidates(tx, found, now)
+        placer: Placer | LegacyPlacer = (Placer(candidates) if identity
+                                         else LegacyPlacer(candidates))
         near = {item.id: self.near.match_and_add(item.id, f"{item.title} {item.summary}",
                                                  item.first_seen) for item, _ in found}
         stored = tx.events_of_items({i for ids in near.values() for i in ids})
@@ -333,11 +351,14 @@ class Pipeline:
             linked = [ev for i in near[item.id]
                       for ev in stored.get(i, placer.by_item.get(i, []))]
             fresh = is_fresh(item.published, now, self.settings.max_age, first_fetch)
-            for ev in events:
+            for n, ev in enumerate(events):
+                ref = (placer.place(item, ev, linked, mentions[item.id][n])
+                       if isinstance(placer, Placer) else placer.place(item, ev, linked))
+                if ref is None:  # background that joined nothing: not on the timeline
+                    continue
                 report.events += 1
                 report.event_types.append(ev.type)
-                ref = placer.place(item, ev, linked)
-                if not (fresh and alertable(ev)):
+                if not (fresh and alertable(ev)) or ev.background:
                     continue
                 if subscribers is None:
                     subscribers = [s for s in tx.subscriptions() if s.mode == "instant"]
@@ -354,12 +375,15 @@ class Pipeline:
         types: set[str] = set()
         entities: set[str] = set()
         anonymous = False
+        follow_span = _FOLLOW_SPAN if self.settings.identity else timedelta(0)
         for item, events in found:
             for ev in events:
                 when = event_time(ev, item.published, item.first_seen)
                 span = window(ev) * 2
-                times += [when - span, when + span]
+                times += [when - max(span, follow_span), when + span]
                 types.add(ev.type)
+                if self.settings.identity:
+                    types.update(FOLLOWS.get(ev.type, ()))
                 mine = main_entities(ev.entities)
                 entities |= mine
                 anonymous |= not mine
@@ -387,44 +411,3 @@ class Pipeline:
         self.near.expire(now)
         for item_id, text, seen in tx.items_after(self.near.last_id, now - self.near.window):
             self.near.add(item_id, text, seen)
-
-
-
-class _Placer:
-    """Places a feed's events on the timeline in memory (see :mod:`tracker.timeline`).
-
-    A new event gets a temporary negative ref, is added to the candidates at once (so a
-    second report in the same batch joins it) and is written with the batch.
-    """
-
-    def __init__(self, candidates: list[TimelineEvent]) -> None:
-        self.candidates = candidates
-        self.batch = TimelineBatch()
-        self.joined_alerted: set[int] = set()
-        self.by_item: dict[int, list[TimelineEvent]] = {}  # events placed for each item
-
-    def place(self, item: StoredItem, ev: DetectedEvent,
-              linked: Sequence[TimelineEvent]) -> int:
-        when = event_time(ev, item.published, item.first_seen)
-        known = {c.id for c in self.candidates}
-        pool = [*self.candidates, *(c for c in linked if c.id not in known)]
-        same = find_same(ev, when, pool, frozenset(c.id for c in linked))
-        if same is not None:
-            self.by_item.setdefault(item.id, []).append(same)
-            self.batch.sources.append((same.id, item, ev))
-            if same.alerted and same.id > 0:
-                self.joined_alerted.add(same.id)
-            return same.id
-        previous = follow_up_of(ev, linked)
-        ref = -(len(self.batch.new_events) + 1)
-        self.batch.new_events.append(NewEvent(
-            ref, ev, item.title or ev.sentence, when, item.outlet,
-            previous.id if previous else None))
-        self.batch.sources.append((ref, item, ev))
-        created = TimelineEvent(
-            id=ref, type=ev.type, headline=item.title, entities=ev.entities,
-            event_date=ev.event_date, sort_date=when, status=ev.status, first_seen=item.first_seen,
-            first_outlet=item.outlet, source_count=1, alerted=False, evidence=ev.evidence)
-        self.candidates.append(created)
-        self.by_item.setdefault(item.id, []).append(created)
-        return ref

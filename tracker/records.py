@@ -70,6 +70,7 @@ class SourceRecord:
     evidence: tuple[str, ...]
     status: str
     recap: bool
+    reason: str | None = None  # why it joined the event (event identity's verdict)
 
 
 @dataclass(frozen=True)

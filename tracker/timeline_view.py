@@ -26,6 +26,8 @@ def entry_json(entry: TimelineEntry, labels: Labels) -> dict[str, Any]:
         "first_seen": ev.first_seen.isoformat(),
         "first_outlet": ev.first_outlet,
         "source_count": len(entry.sources),
+        "outlet_count": len({s.outlet for s in entry.sources}),
+        "follow_up_of": ev.follow_up_of,
         "evidence": list(ev.evidence),
         "sources": [{"outlet": s.outlet, "url": s.url, "title": s.title,
                      "published": s.published.isoformat() if s.published else None,

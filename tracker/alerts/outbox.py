@@ -266,7 +266,7 @@ async def _deliver(
                                                  "error": str(exc)})
         report.sent += 1
         report.unconfirmed += 1
-        return Sent(msg.id, None, len(msg.sources), note=f"delivered-unconfirmed: {exc}")
+        return Sent(msg.id, None, _outlets(msg), note=f"delivered-unconfirmed: {exc}")
     except Undeliverable as exc:
         log.warning("undeliverable", extra={"chat_id": msg.chat_id, "outbox_id": msg.id,
                                             "error": str(exc)})
@@ -293,4 +293,9 @@ async def _deliver(
         return Retry(msg.id, f"{type(exc).__name__}: {exc}",
                      clock() + timedelta(seconds=delay), give_up)
     report.sent += 1
-    return Sent(msg.id, message_id, len(msg.sources))
+    return Sent(msg.id, message_id, _outlets(msg))
+
+
+def _outlets(msg: OutboxMessage) -> int:
+    """What the message shows as "reported by N outlets": distinct outlets of its sources."""
+    return len({s.outlet for s in msg.sources})

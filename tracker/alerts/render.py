@@ -17,6 +17,7 @@ from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from tracker.model import SourceView, TimelineEvent
+from tracker.text.plural import reported_by
 
 _LATIN_RUN = re.compile(r"[A-Za-z0-9][A-Za-z0-9 .\-+/]*[A-Za-z0-9]|[A-Za-z0-9]")
 
@@ -28,9 +29,9 @@ _STATUS = {
 }
 _WORDS = {
     "ar": {"date": "التاريخ", "status": "الحالة", "entities": "الجهات", "sources": "المصادر",
-           "reported_by": "أوردته {n} وسيلة إعلام", "evidence": "الدليل", "unknown": "غير محدد"},
+           "evidence": "الدليل", "unknown": "غير محدد"},
     "en": {"date": "Date", "status": "Status", "entities": "Entities", "sources": "Sources",
-           "reported_by": "reported by {n} outlets", "evidence": "Evidence",
+           "evidence": "Evidence",
            "unknown": "unknown"},
 }
 
@@ -81,10 +82,13 @@ def _entity_names(event: TimelineEvent, labels: Labels, lang: str, sep: str) -> 
     return sep.join(names)
 
 
-def _reported_by(n: int, lang: str) -> str:
-    if lang == "en" and n == 1:
-        return "reported by 1 outlet"
-    return _WORDS[lang]["reported_by"].format(n=n)
+def outlets(event: TimelineEvent, sources: Sequence[SourceView]) -> int:
+    """Distinct outlets among the sources (an outlet counts once, however many articles
+    it ran); the event's own count when no source is at hand."""
+    return len({s.outlet for s in sources}) or event.outlet_count
+
+
+_reported_by = reported_by
 
 
 def alert_html(
@@ -110,7 +114,7 @@ def alert_html(
         f"<b>{w['entities']}:</b> {entities}",
         f"<b>{w['date']}:</b> {esc(_date(event, lang, tz))}",
         f"<b>{w['status']}:</b> {esc(_STATUS[lang].get(event.status, event.status))}",
-        f"<b>{w['sources']}</b> ({esc(_reported_by(len(sources), lang))}):",
+        f"<b>{w['sources']}</b> ({esc(_reported_by(outlets(event, sources), lang))}):",
     ]
     for s in sources[:max_sources]:
         name = esc(s.outlet)
@@ -133,7 +137,7 @@ def alert_text(
         f"  {w['date']}: {_date(event, lang, tz)}   {w['status']}: "
         f"{_STATUS[lang].get(event.status, event.status)}",
         f"  {w['evidence']}: {' | '.join(event.evidence)}",
-        f"  {w['sources']} ({_reported_by(len(sources), lang)}):",
+        f"  {w['sources']} ({_reported_by(outlets(event, sources), lang)}):",
     ]
     lines += [f"    - {s.outlet}: {s.url or ''}" for s in sources]
     return "\n".join(lines)

@@ -47,7 +47,7 @@ from tracker.classify.sentences import (
     key_sentence_spans,
     split_sentences,
 )
-from tracker.classify.status import Cues, decide, recap_cue, third_party
+from tracker.classify.status import Cues, background_cue, decide, recap_cue, third_party
 from tracker.classify.temporal import FoundDate, find_dates
 from tracker.model import Article, DetectedEvent, EntityRef, EventDate
 from tracker.text.normalize import match_key
@@ -346,7 +346,8 @@ class Engine:
             events = (tuple(self._sentence(sentence, sentence_hits, candidates, earlier,
                                            article)) if candidates else ())
             entity_hits = [h for h in sentence_hits if h.kind == ENTITY]
-            signals = {f"g:{name}" for name in found}
+            # the background cue came after the model was trained: not one of its features
+            signals = {f"g:{name}" for name in found if name != "cue_background"}
             signals.update(f"k:{kinds[h.name][0]}" for h in entity_hits)
             for ev in events:
                 signals.add(f"r:{ev.type}")
@@ -419,7 +420,8 @@ class Engine:
         evidence = sent.evidence(sorted({*triggers[:3], *word_hits}))
         return DetectedEvent(type=type_id, confidence=0.5, entities=entities,
                              event_date=event_date, status=status, recap=recap,
-                             evidence=evidence, sentence=sent.text())
+                             evidence=evidence, sentence=sent.text(),
+                             background=background_cue(cues, trigger, sent.first_token))
 
     def _sentence(
         self, sent: _Sentence, hits: list[Hit], candidates: list[_Plan], earlier: list[Hit],
@@ -597,6 +599,7 @@ class Engine:
             recap=recap,
             evidence=phrases,
             sentence=sent.text(),
+            background=background_cue(cues, trigger, clause_start_tok),
         )
 
     def _without_target_denials(self, rule: Rule, cues: Cues, sent: _Sentence) -> Cues:
@@ -683,7 +686,8 @@ def _merge(a: DetectedEvent, b: DetectedEvent) -> DetectedEvent:
     entities = first.entities + tuple(e for e in second.entities if e.id not in seen)
     evidence = first.evidence + tuple(p for p in second.evidence if p not in first.evidence)
     return DetectedEvent(first.type, first.confidence, entities, first.event_date or
-                         second.event_date, first.status, first.recap, evidence, first.sentence)
+                         second.event_date, first.status, first.recap, evidence, first.sentence,
+                         background=first.background and second.background)
 
 
 class _Display:

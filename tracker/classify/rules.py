@@ -27,7 +27,7 @@ from tracker.errors import ConfigError
 
 CUE_GROUPS: tuple[str, ...] = (
     "cue_denial", "cue_negation", "cue_hedge", "cue_modal", "cue_planned", "cue_recap",
-    "cue_recap_kana", "cue_confirmed", "cue_third_party",
+    "cue_recap_kana", "cue_confirmed", "cue_third_party", "cue_background",
 )
 
 

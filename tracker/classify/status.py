@@ -14,7 +14,9 @@ Order of decisions (the first that applies wins):
 6. reported.
 
 Recap cues (في وقت سابق، سبق أن، كانت … قد) are looked for in the whole sentence; dates are
-compared with publication by the engine.
+compared with publication by the engine. A background cue (بعد أشهر من، على خلفية) at most
+five tokens before the trigger in its clause marks the event as context recalled inside
+another story (:func:`background_cue`): it may attach to a known event, never make one.
 """
 
 from __future__ import annotations
@@ -95,3 +97,8 @@ def recap_cue(cues: Cues, trigger: int) -> bool:
         if t < trigger and any(cues.tokens[i] in {"قد", "وقد"} for i in range(t + 1, trigger)):
             return True
     return False
+
+
+def background_cue(cues: Cues, trigger: int, clause_start: int) -> bool:
+    """Whether the event is context recalled inside another story («بعد أشهر من توقف …»)."""
+    return cues.before("cue_background", trigger, clause_start, span=5)

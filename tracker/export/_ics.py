@@ -51,7 +51,7 @@ def _description(v: EventView) -> str:
         f"{w['entities']}: " + ("، ".join(v.entity_labels) or w["unknown"]),
         f"{w['status']}: {v.status_ar}",
         f"{w['date']}: {v.date_text_ar}",
-        f"{w['sources']}: {reported_by(v.source_count)}",
+        f"{w['sources']}: {reported_by(v.outlet_count)}",
     ]
     lines += [f"- {s.outlet}: {s.url}" if s.url else f"- {s.outlet}" for s in v.sources]
     return "\n".join(lines)

@@ -57,7 +57,7 @@ def _event(v: EventView) -> list[str]:
         f"- **{w['entities']}:** {entities}",
         f"- **{w['status']}:** {escape_md(v.status_ar)}",
         f"- **{w['date']}:** {escape_md(v.date_text_ar)}",
-        f"- **{w['sources']}:** {reported_by(v.source_count)}"
+        f"- **{w['sources']}:** {reported_by(v.outlet_count)}"
         + (f": {sources}" if sources else ""),
         "",
     ]

@@ -83,7 +83,7 @@ def _text(v: EventView) -> str:
         f"<p><b>{w['entities']}:</b> {entities}</p>",
         f"<p><b>{w['status']}:</b> {esc(v.status_ar)}</p>",
         f"<p><b>{w['date']}:</b> {bidi(v.date_text_ar)}</p>",
-        f"<p><b>{w['sources']}:</b> {reported_by(v.source_count)}"
+        f"<p><b>{w['sources']}:</b> {reported_by(v.outlet_count)}"
         + (": " + "، ".join(links) if links else "")
         + "</p>",
     ]

@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 from tracker.alerts.render import Labels
 from tracker.export._week import week_bounds, week_monday, zone
 from tracker.model import SourceView, TimelineEntry, TimelineEvent
+from tracker.text.plural import reported_by as _reported_by
 from tracker.text.safe import terminal_text
 
 DAY_NAMES_AR = ("الاثنين", "الثلاثاء", "الأربعاء", "الخميس", "الجمعة", "السبت", "الأحد")
@@ -80,14 +81,8 @@ def arabic_date(day: date) -> str:
 
 
 def reported_by(n: int) -> str:
-    """``أوردته N وسائل إعلام`` with the Arabic number agreement for 1, 2, 3–10 and 11+."""
-    if n == 1:
-        return "أوردته وسيلة إعلام واحدة"
-    if n == 2:
-        return "أوردته وسيلتا إعلام"
-    if 3 <= n % 100 <= 10:
-        return f"أوردته {n} وسائل إعلام"
-    return f"أوردته {n} وسيلة إعلام"
+    """``أوردته N وسائل إعلام`` with the Arabic number agreement (CLDR plural rules)."""
+    return _reported_by(n, "ar")
 
 
 _HTTP_URL = re.compile(r"https?://[^\s/?#]+[^\s]*", re.IGNORECASE)
@@ -121,6 +116,11 @@ class EventView:
     status_ar: str
     links: tuple[str | None, ...]  # each source's URL when safe to link (see safe_url)
     source_count: int  # the event's count, never fewer than the sources listed
+
+    @property
+    def outlet_count(self) -> int:
+        """Distinct outlets that reported the event, never fewer than those listed."""
+        return max(self.event.outlet_count, len({s.outlet for s in self.sources}))
 
     @property
     def first_url(self) -> str | None:

@@ -132,8 +132,8 @@ class DeskStore:
             sources = tuple(SourceRecord(
                 item_id=s.item_id, outlet=s.outlet, url=s.url, title=title,
                 published=s.published, fetched=s.fetched, sentence=s.sentence,
-                evidence=tuple(json.loads(s.evidence)), status=s.status, recap=s.recap)
-                for s, title in srcs)
+                evidence=tuple(json.loads(s.evidence)), status=s.status, recap=s.recap,
+                reason=s.reason) for s, title in srcs)
             history = tuple(StatusChange(h.status, h.at, h.item_id) for h in tx.session.exec(
                 select(EventStatusRow).where(EventStatusRow.event_id == event_id)
                 .order_by(col(EventStatusRow.at), col(EventStatusRow.id))).all())

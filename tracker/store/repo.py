@@ -11,6 +11,7 @@ processes never claim the same row; a lease that expired (its owner died) is cla
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections import Counter
 from collections.abc import Collection, Iterator, Sequence
@@ -152,7 +153,11 @@ def _event_view(row: EventRow) -> TimelineEvent:
         id=row.id, type=row.type, headline=row.headline, entities=entities, event_date=date,
         sort_date=row.sort_date, status=row.status, first_seen=row.first_seen,
         first_outlet=row.first_outlet, source_count=row.source_count, alerted=row.alerted,
-        evidence=tuple(json.loads(row.evidence)),
+        evidence=tuple(json.loads(row.evidence)), sentence=row.sentence,
+        figures=tuple(json.loads(row.figures or "[]")), follow_up_of=row.follow_up_of,
+        outlet_count=row.outlet_count, recap=row.recap, first_reported=row.first_reported,
+        sentences=tuple(json.loads(row.sentences or "[]")),
+        first_entities=tuple(EntityRef(**e) for e in json.loads(row.first_entities or "[]")),
     )
 
 
@@ -166,15 +171,35 @@ class NewEvent:
     sort_date: datetime
     outlet: str
     follow_up_of: int | None = None
+    figures: tuple[str, ...] = ()  # "unit:value" figures its first report states
+    sentences: tuple[str, ...] = ()  # its first report's event sentences (title, body)
+    first_entities: tuple[EntityRef, ...] = ()  # what identity reads of its entities
+
+
+@dataclass(frozen=True)
+class SourceNote:
+    """What placement says about one source: why it joined, its figures and sentences."""
+
+    reason: str
+    figures: tuple[str, ...] = ()
+    sentences: tuple[str, ...] = ()
+
+
+_SENTENCES_KEPT = 6  # event sentences an event keeps for identity's similarity
 
 
 @dataclass
 class TimelineBatch:
-    """One feed's timeline changes; event refs are real ids or a new event's ``ref``."""
+    """One feed's timeline changes; event refs are real ids or a new event's ``ref``.
+
+    ``notes`` holds, per (event ref, item id), why the source joined, the figures it
+    states and its sentences (optional: a source without a note is stored without them).
+    """
 
     new_events: list[NewEvent] = field(default_factory=list)
     sources: list[tuple[int, StoredItem, DetectedEvent]] = field(default_factory=list)
     alerts: list[tuple[int, str, str | None]] = field(default_factory=list)
+    notes: dict[tuple[int, int], SourceNote] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -204,7 +229,19 @@ def _new_event_row(n: NewEvent, now: datetime) -> EventRow:
         evidence=json.dumps(list(n.ev.evidence), ensure_ascii=False),
         first_seen=now, first_outlet=n.outlet, source_count=0, updated_at=now,
         follow_up_of=n.follow_up_of if n.follow_up_of and n.follow_up_of > 0 else None,
+        sentence=n.ev.sentence, figures=json.dumps(list(n.figures)), outlet_count=0,
+        recap=n.ev.recap,
+        sentences=json.dumps(list((n.sentences or (n.ev.sentence,))[:_SENTENCES_KEPT]),
+                             ensure_ascii=False),
+        first_entities=json.dumps([e.__dict__ for e in _unique_entities(
+            n.first_entities or n.ev.entities)], ensure_ascii=False),
     )
+
+
+def _lock_id(key: str) -> int:
+    """A stable signed 64-bit advisory lock id for an event key."""
+    return int.from_bytes(hashlib.blake2b(b"event:" + key.encode(), digest_size=8).digest(),
+                          "big", signed=True)
 
 
 def _entity_keys(entities: Sequence[EntityRef]) -> str:
@@ -411,6 +448,18 @@ class Tx:
         return found
 
     # --- timeline ---------------------------------------------------------------------
+    def lock_event_keys(self, keys: Sequence[str]) -> None:
+        """Serialise placement per event key on PostgreSQL: a transaction-level advisory
+        lock on each key (in the order given: callers sort them, so two transactions never
+        wait on each other in a cycle), held until this transaction ends. Reads after it
+        see the events that a concurrent placement of the same key committed. SQLite
+        serialises writers itself: nothing to do."""
+        if self.session.get_bind().dialect.name != "postgresql":
+            return
+        for key in keys:
+            self.session.execute(text("SELECT pg_advisory_xact_lock(:k)"),
+                                 {"k": _lock_id(key)})
+
     def events_between(
         self, types: Sequence[str], since: datetime, until: datetime,
         entities: Collection[str] = (), limit: int = 200,
@@ -474,12 +523,18 @@ class Tx:
         def real(ref: int) -> int:
             return ids[ref] if ref < 0 else ref
 
-        sources = [(real(ref), item, ev) for ref, item, ev in batch.sources]
-        joined = {eid for eid, _, _ in sources} - set(events)
+        sources = [(real(ref), item, ev, batch.notes.get((ref, item.id)))
+                   for ref, item, ev in batch.sources]
+        joined = {eid for eid, _, _, _ in sources} - set(events)
+        outlets: dict[int, set[str]] = {eid: set() for eid in events}
         if joined:
             events.update((r.id, r) for r in self.session.exec(
                 select(EventRow).where(col(EventRow.id).in_(joined))).all() if r.id)
-        pairs = {(eid, item.id) for eid, item, _ in sources if eid in joined}
+            for eid, outlet in self.session.exec(
+                    select(EventSourceRow.event_id, EventSourceRow.outlet).where(
+                        col(EventSourceRow.event_id).in_(joined))).all():
+                outlets.setdefault(eid, set()).add(outlet)
+        pairs = {(eid, item.id) for eid, item, _, _ in sources if eid in joined}
         existing: set[tuple[int, int]] = set()
         if pairs:
             existing = {(e, i) for e, i in self.session.exec(
@@ -487,7 +542,7 @@ class Tx:
                     col(EventSourceRow.event_id).in_({e for e, _ in pairs}),
                     col(EventSourceRow.item_id).in_({i for _, i in pairs}))).all()}
         added = 0
-        for eid, item, ev in sources:
+        for eid, item, ev, note in sources:
             if (eid, item.id) in existing:
                 continue
             existing.add((eid, item.id))
@@ -495,8 +550,11 @@ class Tx:
                 event_id=eid, item_id=item.id, outlet=item.outlet, url=item.link,
                 published=item.published, fetched=now, sentence=ev.sentence,
                 evidence=json.dumps(list(ev.evidence), ensure_ascii=False), status=ev.status,
-                recap=ev.recap))
-            self._merge_source(events[eid], item, ev, now)
+                recap=ev.recap, reason=note.reason if note else None))
+            seen = outlets.setdefault(eid, set())
+            self._merge_source(events[eid], item, ev, now, new_outlet=item.outlet not in seen,
+                               note=note)
+            seen.add(item.outlet)
             added += 1
         queued = self._enqueue_alerts([(real(ref), chat, wl) for ref, chat, wl in batch.alerts],
                                       now)
@@ -504,10 +562,25 @@ class Tx:
         return BatchResult([ids[n.ref] for n in batch.new_events], added, queued)
 
     def _merge_source(self, row: EventRow, item: StoredItem, ev: DetectedEvent,
-                      now: datetime) -> None:
+                      now: datetime, *, new_outlet: bool = True,
+                      note: SourceNote | None = None) -> None:
         assert row.id is not None
         row.source_count += 1
+        row.outlet_count += 1 if new_outlet else 0
         row.updated_at = now
+        if item.published is not None and (row.first_reported is None
+                                           or item.published < row.first_reported):
+            row.first_reported = item.published
+        if note is not None:
+            known_figures = json.loads(row.figures or "[]")
+            if any(f not in known_figures for f in note.figures):
+                row.figures = json.dumps([*known_figures, *(f for f in note.figures
+                                                            if f not in known_figures)])
+            kept = json.loads(row.sentences or "[]")
+            fresh_sentences = [t for t in note.sentences if t not in kept]
+            if fresh_sentences and len(kept) < _SENTENCES_KEPT:
+                row.sentences = json.dumps([*kept, *fresh_sentences][:_SENTENCES_KEPT],
+                                           ensure_ascii=False)
         if row.status != ev.status and not ev.recap and ev.status in ("confirmed", "denied"):
             row.status = ev.status
             self.session.add(EventStatusRow(event_id=row.id, status=ev.status, at=now,

@@ -324,7 +324,9 @@ def quiet_chats(store: Store, chat_ids: Iterable[str]) -> set[str]:
 
 
 def enqueue_updates(tx: Tx, event_id: int, now: datetime) -> int:
-    """Queue an edit of every sent alert of ``event_id`` whose message shows fewer sources.
+    """Queue an edit of every sent alert of ``event_id`` whose message shows fewer outlets
+    (``sent_source_count`` holds the distinct outlets a message showed; a further article
+    from an outlet already shown edits nothing).
 
     The pipeline calls this in the transaction that added a source to the event. An update
     row already pending is left alone (it renders the sources current at sending time); a
@@ -343,7 +345,7 @@ def enqueue_updates(tx: Tx, event_id: int, now: datetime) -> int:
         shown = alert.sent_source_count
         if upd is not None and upd.state == "sent":
             shown = max(shown, upd.sent_source_count)
-        if event.source_count <= shown or not alert.message_id:
+        if event.outlet_count <= shown or not alert.message_id:
             continue
         if upd is None:
             tx.session.add(OutboxRow(event_id=event_id, chat_id=chat_id, kind="update",
@@ -529,7 +531,7 @@ def _rearm_stale(tx: Tx, sent_ids: Sequence[int], now: datetime) -> None:
         rows = tx.session.exec(
             select(OutboxRow.event_id).join(EventRow, col(EventRow.id) == OutboxRow.event_id)
             .where(col(OutboxRow.id).in_(chunk), col(OutboxRow.kind).in_(("alert", "update")),
-                   col(OutboxRow.sent_source_count) < col(EventRow.source_count))
+                   col(OutboxRow.sent_source_count) < col(EventRow.outlet_count))
             .distinct()).all()
         stale.update(e for e in rows if e is not None)
     for event_id in sorted(stale):

@@ -9,7 +9,17 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Column, DateTime, Dialect, Index, Text, UniqueConstraint
+from sqlalchemy import (
+    Boolean,
+    Column,
+    DateTime,
+    Dialect,
+    Index,
+    Integer,
+    Text,
+    UniqueConstraint,
+    false,
+)
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
@@ -114,6 +124,21 @@ class EventRow(SQLModel, table=True):
     alerted: bool = False
     follow_up_of: int | None = Field(default=None, foreign_key="event.id")
     updated_at: datetime = Field(sa_column=_utc(nullable=False))
+    # what event identity reads (migration 0009): the first report's sentence, the figures
+    # its reports state (JSON list of "unit:value"), distinct outlets, recap, first
+    # publication, a few of its reports' sentences and its first report's entities (JSON)
+    sentence: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    figures: str = Field(default="[]", sa_column=Column(Text, nullable=False,
+                                                        server_default="[]"))
+    outlet_count: int = Field(default=1, sa_column=Column(Integer, nullable=False,
+                                                          server_default="1"))
+    recap: bool = Field(default=False, sa_column=Column(Boolean, nullable=False,
+                                                        server_default=false()))
+    first_reported: datetime | None = Field(default=None, sa_column=_utc())
+    sentences: str = Field(default="[]", sa_column=Column(Text, nullable=False,
+                                                          server_default="[]"))
+    first_entities: str = Field(default="[]", sa_column=Column(Text, nullable=False,
+                                                               server_default="[]"))
 
 
 class EventSourceRow(SQLModel, table=True):
@@ -131,6 +156,7 @@ class EventSourceRow(SQLModel, table=True):
     evidence: str  # JSON list
     status: str
     recap: bool = False
+    reason: str | None = Field(default=None, sa_column=Column(Text, nullable=True))  # why it joined
 
 
 class SubscriberRow(SQLModel, table=True):

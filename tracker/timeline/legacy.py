@@ -1,4 +1,7 @@
-"""Where a detected event goes on the timeline. Pure.
+"""The placement rules before event identity (issue 10), kept as the evaluation's baseline.
+
+``tracker eval-timeline`` replays a labelled set through the pipeline twice: once with
+:mod:`tracker.timeline.identity`, once with these rules, and prints both.
 
 Order of decisions for one detected event:
 1. its time: the start of its event date when the text gives one, else the item's
@@ -15,19 +18,13 @@ Order of decisions for one detected event:
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 
-from tracker.model import DetectedEvent, EntityRef, EventDate, TimelineEvent
+from tracker.model import DetectedEvent, EntityRef, TimelineEvent
+from tracker.timeline.time import WINDOW as _WINDOW
+from tracker.timeline.time import window
 
 _MAIN_KINDS = ("company", "product")
-_WINDOW = {
-    None: timedelta(days=3),
-    "day": timedelta(days=3),
-    "week": timedelta(days=7),
-    "month": timedelta(days=31),
-    "quarter": timedelta(days=92),
-    "year": timedelta(days=366),
-}
 
 
 def main_entities(entities: Sequence[EntityRef]) -> frozenset[str]:
@@ -36,34 +33,6 @@ def main_entities(entities: Sequence[EntityRef]) -> frozenset[str]:
     if main:
         return main
     return frozenset(e.id for e in entities if e.kind != "country")
-
-
-def date_start(date: EventDate) -> datetime | None:
-    """The first instant of an event date, or None when the value is malformed."""
-    v = date.value
-    try:
-        if date.precision in ("day", "week"):
-            return datetime.strptime(v, "%Y-%m-%d").replace(tzinfo=UTC)
-        if date.precision == "month":
-            return datetime.strptime(v, "%Y-%m").replace(tzinfo=UTC)
-        if date.precision == "quarter":
-            year, q = v.split("-Q")
-            return datetime(int(year), 3 * (int(q) - 1) + 1, 1, tzinfo=UTC)
-        if date.precision == "year":
-            return datetime(int(v[:4]), 1, 1, tzinfo=UTC)
-    except ValueError:
-        return None
-    return None
-
-
-def event_time(ev: DetectedEvent, published: datetime | None, first_seen: datetime) -> datetime:
-    if ev.event_date is not None and (start := date_start(ev.event_date)) is not None:
-        return start
-    return published or first_seen
-
-
-def window(ev: DetectedEvent) -> timedelta:
-    return _WINDOW[ev.event_date.precision if ev.event_date else None]
 
 
 def find_same(
