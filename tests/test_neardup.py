@@ -74,3 +74,15 @@ def test_banding_equals_datasketchs_optimiser() -> None:
         threshold, num_perm = key.split("/")
         index = NearDuplicates(threshold=float(threshold), num_perm=int(num_perm))
         assert (index.bands, index.rows) == (bands, rows), key
+
+
+def test_hashing_many_texts_together_gives_each_texts_own_signature() -> None:
+    """Signatures computed in one pass over many texts equal those computed one by one."""
+    _, rows = _reference()
+    index = NearDuplicates()
+    texts = [row["text"] for row in rows]
+    together = index._signatures(texts, chunk=2000)
+    assert [s.tolist() for s in together] == [row["signature"] for row in rows]
+    index.add_many((i + 1, t, T0) for i, t in enumerate(texts))
+    assert len(index) == len(texts) and index.last_id == len(texts)
+    assert index.similar(texts[4]) == [5, 4]

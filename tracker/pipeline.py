@@ -385,8 +385,7 @@ class Pipeline:
     def _refresh_near(self, tx: Tx, now: datetime) -> None:
         """Bring the near-duplicate index up to date with items stored by any process."""
         self.near.expire(now)
-        for item_id, text, seen in tx.items_after(self.near.last_id, now - self.near.window):
-            self.near.add(item_id, text, seen)
+        self.near.add_many(tx.items_after(self.near.last_id, now - self.near.window))
 
 
 
