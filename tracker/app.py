@@ -74,6 +74,7 @@ def pipeline_settings(config: Config) -> PipelineSettings:
     return PipelineSettings(
         max_age=config.get("alerts", "max_age"),
         max_concurrent_feeds=config.get("scheduler", "max_concurrent_feeds"),
+        claim_batch=config.get("scheduler", "claim_batch"),
         lease=config.get("scheduler", "lease"),
         min_interval=config.get("scheduler", "min_interval"),
         max_interval=config.get("scheduler", "max_interval"),

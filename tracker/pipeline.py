@@ -101,6 +101,7 @@ class CycleReport:
 class PipelineSettings:
     max_age: timedelta = timedelta(hours=48)
     max_concurrent_feeds: int = 50
+    claim_batch: int = 10  # feeds leased per claim (see ``run_cycle``)
     lease: timedelta = timedelta(minutes=10)
     min_interval: timedelta = timedelta(minutes=2)
     max_interval: timedelta = timedelta(hours=6)
@@ -141,24 +142,53 @@ class Pipeline:
         self, *, all_feeds: bool = False, on_feed_done: Callable[[FeedReport], Any] | None = None,
         honour_retry_after: bool = False,
     ) -> CycleReport:
-        """Poll the feeds that are due (every active feed with ``all_feeds``, except, with
-        ``honour_retry_after``, those whose server asked us to wait)."""
+        """Poll the feeds that are due at the cycle's start (every active feed with
+        ``all_feeds``, except, with ``honour_retry_after``, those whose server asked us to
+        wait).
+
+        Feeds are leased ``claim_batch`` at a time, and claimed again only as polling slots
+        (``max_concurrent_feeds``) free up, so a process never holds more feeds than it is
+        about to poll: processes sharing a database share a cycle's feeds instead of the
+        first one leasing them all. Each feed is polled at most once per cycle.
+        """
         report = CycleReport()
-        gate = asyncio.Semaphore(self.settings.max_concurrent_feeds)
-        now = self.clock()
-        feeds = await asyncio.to_thread(
-            self.store.claim_due_feeds, self.owner, now, self.settings.lease, 100_000,
-            None, all_feeds, honour_retry_after,
-        )
+        start = self.clock()
+        slots, batch = self.settings.max_concurrent_feeds, self.settings.claim_batch
+        seen: set[int] = set()
+        after_id = 0  # with all_feeds, claims walk the feeds by id
+        running: set[asyncio.Task[None]] = set()
+        more = True
 
         async def one(feed: FeedView) -> None:
-            async with gate:
-                r = await self.poll_feed(feed)
+            r = await self.poll_feed(feed)
             report.feeds.append(r)
             if on_feed_done is not None:
                 on_feed_done(r)
 
-        await asyncio.gather(*(one(f) for f in feeds))
+        while True:
+            free = slots - len(running)
+            if more and free > 0 and (free >= min(batch, slots) or not running):
+                want = min(free, batch)
+                feeds = await asyncio.to_thread(
+                    self.store.claim_due_feeds, self.owner, self.clock(), self.settings.lease,
+                    want, None, all_feeds, honour_retry_after, start,
+                    after_id if all_feeds else None)
+                more = bool(feeds)  # fewer than asked: another process may have won some
+                for feed in feeds:
+                    if feed.id in seen:  # only if its poll could not even be recorded
+                        more = False
+                        await asyncio.to_thread(self.store.release_feed, feed.id, self.owner)
+                        continue
+                    seen.add(feed.id)
+                    after_id = max(after_id, feed.id)
+                    running.add(asyncio.create_task(one(feed)))
+                continue
+            if not running:
+                break
+            done, _ = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
+            running -= done
+            for task in done:
+                task.result()  # poll_feed never raises; a bug here must not pass silently
         report.feeds.sort(key=lambda r: r.feed_id)
         return report
 

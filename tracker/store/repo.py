@@ -671,30 +671,58 @@ class Store:
     def claim_due_feeds(
         self, owner: str, now: datetime, lease: timedelta, limit: int,
         only_ids: Sequence[int] | None = None, ignore_schedule: bool = False,
-        honour_retry_after: bool = False,
+        honour_retry_after: bool = False, due_at: datetime | None = None,
+        after_id: int | None = None,
     ) -> list[FeedView]:
-        """Lease up to ``limit`` active, unretired feeds that are due (every one with
-        ``ignore_schedule``, except those still under a server's Retry-After with
-        ``honour_retry_after``) and not leased by a live owner."""
+        """Lease up to ``limit`` active, unretired feeds that are due at ``due_at`` (default
+        ``now``; every one with ``ignore_schedule``, except those still under a server's
+        Retry-After with ``honour_retry_after``) and not leased by a live owner; the most
+        overdue first, or with ``after_id`` only feeds of a higher id, by id.
+
+        The lease is taken by one UPDATE that checks again that the feed is free, so two
+        processes never lease one feed even where the read takes no row locks (SQLite); a
+        process that lost every candidate to another reads again. An empty answer means no
+        feed is left to claim."""
+        for _ in range(20):
+            found, candidates = self._claim_feeds(owner, now, lease, limit, only_ids,
+                                                  ignore_schedule, honour_retry_after,
+                                                  now if due_at is None else due_at, after_id)
+            if found or not candidates:
+                return found
+        return []
+
+    def _claim_feeds(
+        self, owner: str, now: datetime, lease: timedelta, limit: int,
+        only_ids: Sequence[int] | None, ignore_schedule: bool, honour_retry_after: bool,
+        due: datetime, after_id: int | None,
+    ) -> tuple[list[FeedView], int]:
+        free = or_(col(FeedRow.lease_expires).is_(None), col(FeedRow.lease_expires) < now)
         with self.tx() as tx:
-            q = select(FeedRow).where(FeedRow.active, col(FeedRow.retired_at).is_(None), or_(
-                col(FeedRow.lease_expires).is_(None), col(FeedRow.lease_expires) < now))
+            q = select(FeedRow.id).where(FeedRow.active, col(FeedRow.retired_at).is_(None),
+                                         free)
             if not ignore_schedule:
                 q = q.where(or_(col(FeedRow.next_poll_at).is_(None),
-                                col(FeedRow.next_poll_at) <= now))
+                                col(FeedRow.next_poll_at) <= due))
             elif honour_retry_after:  # every feed, but not one whose server asked to wait
                 q = q.where(or_(col(FeedRow.retry_after).is_(None),
                                 col(FeedRow.retry_after) <= now))
             if only_ids is not None:
                 q = q.where(col(FeedRow.id).in_(only_ids))
-            q = q.order_by(col(FeedRow.next_poll_at)).limit(limit)
+            if after_id is not None:
+                q = q.where(col(FeedRow.id) > after_id).order_by(col(FeedRow.id))
+            else:
+                q = q.order_by(col(FeedRow.next_poll_at), col(FeedRow.id))
+            q = q.limit(limit)
             if self._postgres:
                 q = q.with_for_update(skip_locked=True)
-            rows = tx.session.exec(q).all()
-            for r in rows:
-                r.lease_owner, r.lease_expires = owner, now + lease
-                tx.session.add(r)
-            return [_feed_view(r) for r in rows]
+            ids = [i for i in tx.session.exec(q).all() if i is not None]
+            if not ids:
+                return [], 0
+            tx.session.execute(update(FeedRow).where(col(FeedRow.id).in_(ids), free)
+                               .values(lease_owner=owner, lease_expires=now + lease))
+            rows = {r.id: r for r in tx.session.exec(select(FeedRow).where(
+                col(FeedRow.id).in_(ids), FeedRow.lease_owner == owner)).all()}
+            return [_feed_view(rows[i]) for i in ids if i in rows], len(ids)
 
     def release_feed(self, feed_id: int, owner: str) -> None:
         with self.tx() as tx:
