@@ -50,6 +50,7 @@ from tracker.ops.feedhealth import transition as health_transition
 from tracker.store.repo import (
     FeedView,
     NewEvent,
+    QuietFetch,
     Store,
     StoredItem,
     Subscription,
@@ -60,6 +61,7 @@ from tracker.store.subscribers import enqueue_updates
 from tracker.timeline import event_time, find_same, follow_up_of, main_entities, window
 
 log = logging.getLogger(__name__)
+QUIET_BATCH = 200  # not-modified fetches written together (and at the end of a cycle)
 
 
 class Classifier(Protocol):
@@ -136,6 +138,7 @@ class Pipeline:
         self._write_lock = asyncio.Lock() if serialise_writes else None
         self.near = NearDuplicates()
         self._pub_cache: dict[int, tuple[datetime, ...]] = {}
+        self._quiet: list[QuietFetch] = []  # not-modified fetches not yet written
 
     # --- cycles -------------------------------------------------------------------------
     async def run_cycle(
@@ -160,7 +163,7 @@ class Pipeline:
         more = True
 
         async def one(feed: FeedView) -> None:
-            r = await self.poll_feed(feed)
+            r = await self.poll_feed(feed, quiet_batch=True)
             report.feeds.append(r)
             if on_feed_done is not None:
                 on_feed_done(r)
@@ -189,11 +192,17 @@ class Pipeline:
             running -= done
             for task in done:
                 task.result()  # poll_feed never raises; a bug here must not pass silently
+            if len(self._quiet) >= QUIET_BATCH:
+                await self._locked(self._record_quiet)
+        if self._quiet:
+            await self._locked(self._record_quiet)
         report.feeds.sort(key=lambda r: r.feed_id)
         return report
 
-    async def poll_feed(self, feed: FeedView) -> FeedReport:
-        """Fetch, parse and ingest one feed; a failure is recorded, never raised."""
+    async def poll_feed(self, feed: FeedView, quiet_batch: bool = False) -> FeedReport:
+        """Fetch, parse and ingest one feed; a failure is recorded, never raised. With
+        ``quiet_batch``, a not-modified answer that changes nothing but the fetch state is
+        queued for :meth:`_record_quiet` (the cycle writes them together)."""
         report = FeedReport(feed_id=feed.id, name=feed.name, url=feed.url)
         url = feed.fetch_url
         try:
@@ -205,6 +214,9 @@ class Pipeline:
                 raise FeedError("empty_body", f"HTTP {polled.fetch.http_status} with an empty "
                                               f"body: {polled.fetch.final_url}")
             report.warning = polled.feed.warning if polled.feed else None
+            if quiet_batch and polled.feed is None and self._queue_quiet(feed, polled.fetch):
+                report.status = "not_modified"
+                return report
             await self._locked(self._ingest, feed, polled.fetch, polled.feed, report)
         except FeedError as exc:
             await self._fail(feed, exc, report, exc.kind)
@@ -331,6 +343,45 @@ class Pipeline:
                 consecutive_failures=0, last_success_at=now,
                 last_new_item_at=now if items else feed.last_new_item_at,
                 pub_times=pub_times, watched_since=feed.created_at))
+
+    def _queue_quiet(self, feed: FeedView, result: FetchResult) -> bool:
+        """Queue the fetch state of a not-modified answer, if that is all it changes: no
+        move to adopt, the feed's rhythm known, and its health verdict the one told."""
+        if (result.moved_to and result.moved_to != feed.moved_to) \
+                or feed.id not in self._pub_cache:
+            return False
+        now = self.clock()
+        pub_times = self._pub_cache[feed.id]
+        verdict = assess(FeedState(
+            consecutive_failures=0, last_success_at=now, last_new_item_at=feed.last_new_item_at,
+            pub_times=pub_times, watched_since=feed.created_at), now, self.settings.health)
+        if verdict.health != (Health(feed.health) if feed.health else None):
+            return False
+        interval = adaptive_interval(pub_times, self.settings.min_interval,
+                                     self.settings.max_interval, feed.interval, now=now)
+        self._quiet.append(QuietFetch(
+            feed.id, now, next_poll_at(now, interval, 0, None, result.max_age_seconds,
+                                       self.rng.random()),
+            result.etag, result.last_modified, result.final_url))
+        return True
+
+    def _record_quiet(self) -> None:
+        """Write the queued not-modified fetches in one transaction (plain UPDATEs); if that
+        fails, free their leases so the feeds are simply polled again."""
+        quiet, self._quiet = self._quiet, []
+        if not quiet:
+            return
+        try:
+            with self.store.tx() as tx:
+                tx.record_fetches(quiet)
+        except StoreError as exc:
+            log.error("not_modified_not_recorded", extra={"feeds": len(quiet),
+                                                          "error": str(exc)})
+            for q in quiet:
+                try:
+                    self.store.release_feed(q.feed_id, self.owner)
+                except StoreError:
+                    log.exception("lease_not_released", extra={"feed_id": q.feed_id})
 
     def _moved(self, tx: Tx, feed: FeedView, target: str, now: datetime,
                report: FeedReport) -> None:

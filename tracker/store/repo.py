@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from sqlalchemy import ColumnElement, func, or_, text, update
+from sqlalchemy import ColumnElement, Table, bindparam, func, insert, or_, text, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlmodel import Session, col, select
@@ -51,6 +51,8 @@ if TYPE_CHECKING:
     from tracker.store.labels import LabelView
 
 _SYNC_LOCK = 7_245_002  # PostgreSQL advisory lock held while syncing the feed list
+_ITEMS: Table = ItemRow.metadata.tables["item"]  # the hot path writes these in Core
+_FEEDS: Table = FeedRow.metadata.tables["feed"]
 
 
 @dataclass(frozen=True)
@@ -157,6 +159,18 @@ def _event_view(row: EventRow) -> TimelineEvent:
 
 
 @dataclass(frozen=True)
+class QuietFetch:
+    """A successful fetch that changed nothing but the feed's fetch state (a 304)."""
+
+    feed_id: int
+    now: datetime
+    next_poll_at: datetime
+    etag: str | None
+    last_modified: str | None
+    final_url: str | None
+
+
+@dataclass(frozen=True)
 class NewEvent:
     """A timeline event to create; ``ref`` is a temporary negative id within its batch."""
 
@@ -242,6 +256,27 @@ class Tx:
             values["last_new_item_at"] = now
         self.session.execute(update(FeedRow).where(col(FeedRow.id) == feed_id).values(values))
 
+    def record_fetches(self, fetches: Sequence[QuietFetch]) -> None:
+        """:meth:`record_fetch` (no new items, no warning) for many feeds: one UPDATE
+        statement run for each, in Core."""
+        if not fetches:
+            return
+        c = _FEEDS.c
+        when = c.last_polled_at.type
+        stmt = update(_FEEDS).where(c.id == bindparam("b_id")).values(
+            etag=bindparam("b_etag"), last_modified=bindparam("b_last_modified"),
+            last_polled_at=bindparam("b_now", type_=when),
+            last_success_at=bindparam("b_now", type_=when),
+            next_poll_at=bindparam("b_next", type_=when), consecutive_failures=0,
+            last_error=None, last_error_kind=None, lease_owner=None, lease_expires=None,
+            fetch_count=c.fetch_count + 1, retry_after=None, last_warning=None,
+            final_url=func.coalesce(bindparam("b_final_url", type_=c.final_url.type),
+                                    c.final_url))
+        self.session.connection().execute(stmt, [
+            {"b_id": f.feed_id, "b_etag": f.etag, "b_last_modified": f.last_modified,
+             "b_now": f.now, "b_next": f.next_poll_at, "b_final_url": f.final_url or None}
+            for f in fetches])
+
     def record_failure(
         self, feed_id: int, *, now: datetime, next_poll_at: datetime, kind: str, message: str,
         retry_after: datetime | None = None, counts: bool = True,
@@ -322,41 +357,50 @@ class Tx:
             seen_keys.add(entry.key)
             todo.append((entry, title_key))
         earlier = self._earlier_copies(todo, since)
-        originals: list[ItemRow] = []
-        copies: list[tuple[ItemRow, ItemRow | int]] = []  # (row, the item it copies)
-        first_of: dict[str, ItemRow] = {}  # a copy inside this batch is a duplicate too
+        originals: list[dict[str, object]] = []
+        original_entries: list[FeedEntry] = []
+        copies: list[tuple[dict[str, object], int]] = []  # (row, the item it copies)
+        # a copy inside this batch is a duplicate too: mark -> index in originals (negative)
+        first_of: dict[str, int] = {}
         for entry, title_key in todo:
             marks = [m for m in (f"l:{entry.link}" if entry.link else "",
                                  f"t:{title_key}" if len(title_key) >= 12 else "") if m]
-            row = ItemRow(
-                feed_id=feed_id, key=entry.key[:1000], guid=entry.guid, link=entry.link,
-                title=entry.title, title_key=title_key, summary=entry.summary,
-                content=entry.content, published=entry.published, date_status=entry.date_status,
-                first_seen=now,
-            )
+            row: dict[str, object] = {
+                "feed_id": feed_id, "key": entry.key[:1000], "guid": entry.guid,
+                "link": entry.link, "title": entry.title, "title_key": title_key,
+                "summary": entry.summary, "content": entry.content,
+                "published": entry.published, "date_status": entry.date_status,
+                "first_seen": now, "duplicate_of": None,
+            }
             copied = next((earlier[m] for m in marks if m in earlier), None) or next(
-                (first_of[m] for m in marks if m in first_of), None)
+                (-1 - first_of[m] for m in marks if m in first_of), None)
             if copied is None:
-                originals.append(row)
                 for m in marks:
-                    first_of.setdefault(m, row)
+                    first_of.setdefault(m, len(originals))
+                originals.append(row)
+                original_entries.append(entry)
             else:
                 copies.append((row, copied))
-        self.session.add_all(originals)
-        self.session.flush()
+        ids = self._insert_rows(originals)
         for row, copied in copies:
-            row.duplicate_of = copied if isinstance(copied, int) else copied.id
-        self.session.add_all(row for row, _ in copies)
-        self.session.flush()
-        fresh = []
-        for row in originals:
-            assert row.id is not None
-            fresh.append(StoredItem(
-                id=row.id, feed_id=feed_id, outlet=outlet, title=row.title, summary=row.summary,
-                content=row.content, link=row.link, published=row.published,
-                date_status=row.date_status, first_seen=now,
-            ))
+            row["duplicate_of"] = copied if copied > 0 else ids[-1 - copied]
+        self._insert_rows([row for row, _ in copies])
+        fresh = [StoredItem(
+            id=item_id, feed_id=feed_id, outlet=outlet, title=entry.title,
+            summary=entry.summary, content=entry.content, link=entry.link,
+            published=entry.published, date_status=entry.date_status, first_seen=now,
+        ) for item_id, entry in zip(ids, original_entries, strict=True)]
         return fresh, len(copies)
+
+    def _insert_rows(self, rows: Sequence[dict[str, object]]) -> list[int]:
+        """INSERT item rows in one batched statement (SQLAlchemy's insertmanyvalues) and
+        return their ids in the rows' order: RETURNING, which SQLite (3.35+) and PostgreSQL
+        both have, with the parameter order kept."""
+        if not rows:
+            return []
+        result = self.session.connection().execute(
+            insert(_ITEMS).returning(_ITEMS.c.id, sort_by_parameter_order=True), list(rows))
+        return [int(i) for i in result.scalars().all()]
 
     def _own_copies(self, feed_id: int, todo: Sequence[tuple[FeedEntry, str]],
                     since: datetime) -> set[str]:
