@@ -216,7 +216,8 @@ class Matcher:
                 value = shared[key] = (len(surface), items, mask)
             self._automaton.add_word(surface, value)
         self.size = len(table)
-        del table, shared
+        table.clear()  # the transient tables go now, not with the constructor frame
+        shared.clear()
         self._automaton.make_automaton()
         patterns: list[str] = []
         self._pattern_targets: list[tuple[str, str]] = []  # pattern index -> (kind, name)
