@@ -10,7 +10,13 @@ the processes until every feed has a successful poll recorded. Reported per run:
 - cycle s — wall time of the cycle (process start-up included, measured separately too);
 - lock waits — samples of ``pg_stat_activity`` (every 50 ms) showing a tracker session
   waiting on a lock (claims use ``FOR UPDATE SKIP LOCKED``, so the target is none);
-- duplicate polls — requests the feed server answered beyond one per feed (target: zero).
+- duplicate polls — requests the feed server answered beyond one per feed (target: zero);
+- most feeds by one process — the largest share of the cycle's feeds one process polled
+  (from each process's ``cycle_done`` log lines; target with 3 processes: at most half).
+
+Claims are ``scheduler.claim_batch`` feeds at a time (``--claim-batch``; default: the
+config's), claimed again as a process's polling slots free up. The script runs unchanged
+against the code before sized claims (copy it into that tree), which gives the baseline.
 
     TRACKER_BENCH_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/test \\
         python bench/bench_cluster.py [--feeds 3000] [--latency 0.2]
@@ -19,6 +25,7 @@ the processes until every feed has a successful poll recorded. Reported per run:
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import subprocess
 import sys
@@ -45,19 +52,21 @@ def setup_server(server: FeedServer, feeds: int, latency: float) -> None:
                    etag=f'"{f}"', delay=latency)
 
 
-def _config(path: Path, urls: list[str]) -> None:
+def _config(path: Path, urls: list[str], claim_batch: int | None) -> None:
     feeds = "".join(f'[[feeds]]\nurl = "{u}"\nname = "feed {i}"\ninterval = "1h"\n'
                     for i, u in enumerate(urls))
     path.write_text(f"""
 [scheduler]
 tick = "1s"
 max_concurrent_feeds = 50
+{f"claim_batch = {claim_batch}" if claim_batch else ""}
 [fetch]
 per_host = 2
 [health]
 enabled = false
 [logging]
-level = "WARNING"
+level = "INFO"
+format = "json"
 [classifier]
 taxonomy = "{REPO / 'config' / 'taxonomy.toml'}"
 entities = "{REPO / 'config' / 'entities.toml'}"
@@ -113,14 +122,27 @@ def run(base: str, cfg: Path, procs: int, feeds: int, server: FeedServerProcess,
             conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
         admin.dispose()
     served = server.request_count() - before
+    shares = [_polled(work / f"{procs}-{n}.log") for n in range(procs)]
     return {"cycle": cycle, "startup": first_poll or 0.0, "lock_waits": lock_waits,
-            "duplicates": served - feeds}
+            "duplicates": served - feeds, "most": max(shares) / feeds,
+            "shares": " ".join(str(s) for s in shares)}
+
+
+def _polled(log: Path) -> int:
+    """Feeds one process polled: the sum of its ``cycle_done`` lines."""
+    total = 0
+    for line in log.read_text(encoding="utf-8", errors="replace").splitlines():
+        if '"cycle_done"' in line:
+            total += int(json.loads(line).get("feeds", 0))
+    return total
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--feeds", type=int, default=3000)
     ap.add_argument("--latency", type=float, default=0.2)
+    ap.add_argument("--claim-batch", type=int, default=None)
+    ap.add_argument("--procs", type=int, nargs="+", default=[1, 3])
     args = ap.parse_args()
     base = os.environ.get("TRACKER_BENCH_DATABASE_URL",
                           "postgresql://postgres@127.0.0.1:5432/test")
@@ -131,17 +153,22 @@ def main() -> None:
         work = Path(tmp)
         cfg = work / "tracker.toml"
         _config(cfg, [server.url(f"/f/{f}.xml", host=f % len(hosts))
-                      for f in range(args.feeds)])
-        results = {n: run(base, cfg, n, args.feeds, server, work) for n in (1, 3)}
+                      for f in range(args.feeds)], args.claim_batch)
+        results = {n: run(base, cfg, n, args.feeds, server, work) for n in args.procs}
     print(f"\n{args.feeds} feeds, {args.latency * 1000:.0f} ms latency, 50 loopback addresses,"
-          f" 50 feeds at a time per process, {os.cpu_count()} CPU cores\n")
+          f" 50 feeds at a time per process, claims of {args.claim_batch or 'the default'}, "
+          f"{os.cpu_count()} CPU cores\n")
     print(f"{'processes':>9} {'cycle s':>8} {'first poll s':>13} {'lock waits':>11} "
-          f"{'duplicate polls':>16}")
+          f"{'duplicate polls':>16} {'most by one':>12}  feeds per process")
     for n, r in results.items():
         print(f"{n:>9} {r['cycle']:>8.1f} {r['startup']:>13.1f} {r['lock_waits']:>11.0f} "
-              f"{r['duplicates']:>16.0f}")
-    print(f"\nscaling factor (1 process / 3 processes): "
-          f"{results[1]['cycle'] / results[3]['cycle']:.2f}x")
+              f"{r['duplicates']:>16.0f} {r['most']:>11.0%}  {r['shares']}")
+    if 1 in results and 3 in results:
+        print(f"\nscaling factor (1 process / 3 processes): "
+              f"{results[1]['cycle'] / results[3]['cycle']:.2f}x")
+        most = results[3]["most"]
+        print(f"3 processes: the busiest polled {most:.0%} of the feeds (target <= 50%: "
+              f"{'OK' if most <= 0.5 else 'MISSED'})")
 
 
 if __name__ == "__main__":

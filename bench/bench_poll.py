@@ -15,7 +15,14 @@ CPU time of all its threads and peak memory belong to that phase alone):
             classified and placed on the timeline;
 - warm      ``tracker_cycle`` again: every feed answers 304 to the stored validators;
 - baseline  ``feedparser.parse(url)`` one feed after another (what a naive reader does);
-            ``--baseline-sample K`` measures K feeds and extrapolates (printed as such).
+            ``--baseline-sample K`` measures K feeds and extrapolates (printed as such);
+- reader    the ``reader`` library (lemon24): ``update_feeds(workers=20)`` into its own
+            SQLite file — fetch, parse and store, no classification and no timeline (the
+            ``bench`` dependency group installs it; skipped where it is absent).
+
+Per item: the cold cycle's CPU time divided by the items it stored. The cold phase also
+records the process's RSS once the app is open (config, engine, classifier with the shipped
+learned model, migrations), i.e. before the first poll.
 
 Memory is the growth of the phase process's peak RSS (``ru_maxrss``) from just before the
 phase (interpreter and imports loaded) to its end, and the absolute peak RSS.
@@ -144,6 +151,7 @@ class CycleMemory:
     states: dict[str, FetchState] = field(default_factory=dict)
     cycle: tuple[float, float] | None = None  # (wall, cpu) of the cycle alone
     startup: tuple[float, float] | None = None  # (wall, cpu) of opening the app
+    ready_rss_mb: float | None = None  # RSS with the app open, before the first poll
 
 
 @dataclass(frozen=True)
@@ -176,6 +184,7 @@ async def tracker_cycle(urls: Sequence[str], memory: CycleMemory) -> CycleStats:
     config = parse_config(raw, REPO / "config" / "tracker.toml", env={})
     started = (time.perf_counter(), time.process_time())
     async with open_app(config, lambda: datetime.now(UTC), io.StringIO()) as app:
+        memory.ready_rss_mb = _rss_mb()
         cycle = (time.perf_counter(), time.process_time())
         report = await app.pipeline.run_cycle(all_feeds=True)
         memory.cycle = (time.perf_counter() - cycle[0], time.process_time() - cycle[1])
@@ -233,10 +242,32 @@ class Measure:
     rss_growth_mb: float
     rss_peak_mb: float
     note: str = ""
+    ready_rss_mb: float | None = None
 
 
 def _maxrss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
+
+
+def _rss_mb() -> float:
+    """The current resident set size (Linux: /proc/self/statm, in pages)."""
+    pages = int(Path("/proc/self/statm").read_text().split()[1])
+    return pages * resource.getpagesize() / 2**20
+
+
+def reader_cycle(urls: Sequence[str], work: Path) -> CycleStats:
+    """The reader library's update: every feed fetched, parsed and stored in SQLite."""
+    from reader import make_reader
+
+    reader = make_reader(str(work / "reader.sqlite"))
+    for url in urls:
+        reader.add_feed(url, exist_ok=True)
+    errors = 0
+    for _url, value in reader.update_feeds_iter(workers=20):
+        errors += 1 if isinstance(value, Exception) else 0
+    entries = reader.get_entry_counts().total or 0
+    reader.close()
+    return CycleStats(len(urls), len(urls) - errors, 0, entries, errors)
 
 
 def run_phase(phase: str, work: Path) -> Measure:
@@ -251,6 +282,8 @@ def run_phase(phase: str, work: Path) -> Measure:
         stats = asyncio.run(fetch_parse_cycle(urls))
     elif phase == "baseline":
         stats = baseline(urls)
+    elif phase == "reader":
+        stats = reader_cycle(urls, work)
     else:
         stats = asyncio.run(tracker_cycle(urls, memory))
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
@@ -263,7 +296,7 @@ def run_phase(phase: str, work: Path) -> Measure:
     if phase == "cold":
         states = {url: asdict(state) for url, state in memory.states.items()}
         (work / "states.json").write_text(json.dumps(states))
-    return Measure(phase, stats, wall, cpu, peak - rss, peak, note)
+    return Measure(phase, stats, wall, cpu, peak - rss, peak, note, memory.ready_rss_mb)
 
 
 def spawn_phase(phase: str, work: Path) -> Measure:
@@ -292,8 +325,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         metavar="K",
         help="measure K feeds serially and extrapolate (default: all, if under ~3 minutes)",
     )
-    parser.add_argument("--phase", choices=["fetch+parse", "cold", "warm", "baseline"],
-                        help=argparse.SUPPRESS)
+    parser.add_argument("--skip", nargs="*", default=[], choices=["baseline", "reader"],
+                        help="phases to leave out")
+    parser.add_argument("--phase", choices=["fetch+parse", "cold", "warm", "baseline",
+                                            "reader"], help=argparse.SUPPRESS)
     parser.add_argument("--work", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.phase:
@@ -321,8 +356,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         cold = spawn_phase("cold", work)
         print(f"cold done in {cold.wall:.1f} s", flush=True)
         warm = spawn_phase("warm", work)
-        print(f"warm done in {warm.wall:.1f} s; baseline running ...", flush=True)
+        print(f"warm done in {warm.wall:.1f} s", flush=True)
+        other: Measure | None = None
+        if "reader" not in args.skip and _has_reader():
+            other = spawn_phase("reader", work)
+            print(f"reader done in {other.wall:.1f} s", flush=True)
         sample = urls[: args.baseline_sample] if args.baseline_sample else urls
+        if "baseline" in args.skip:
+            sample = urls[:1]
         (work / "urls.json").write_text(json.dumps(sample))
         base = spawn_phase("baseline", work)
         served = srv.request_count()
@@ -336,17 +377,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     else:
         base = Measure(base.name, base.stats, base.wall, base.cpu, base.rss_growth_mb,
                        base.rss_peak_mb, "measured in full")  # fmt: skip
-    _report([fetch_only, cold, warm, base], served)
+    _report([fetch_only, cold, warm, base], served, other)
     return 0
 
 
-def _report(rows: Sequence[Measure], served: int) -> None:
+def _has_reader() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("reader") is not None
+
+
+def _report(rows: Sequence[Measure], served: int, other: Measure | None = None) -> None:
     print()
     head = (f"{'phase':<11} {'feeds':>5} {'fetched':>7} {'304':>5} {'entries':>7} {'errors':>6} "
             f"{'wall s':>8} {'cpu s':>7} {'mem+ MB':>8} {'peak MB':>8}  note")  # fmt: skip
     print(head)
     print("-" * len(head))
-    for m in rows:
+    for m in [*rows, *([other] if other else [])]:
         print(f"{m.name:<11} {m.stats.feeds:>5} {m.stats.fetched:>7} {m.stats.not_modified:>5} "
               f"{m.stats.entries:>7} {m.stats.errors:>6} {m.wall:>8.2f} {m.cpu:>7.2f} "
               f"{m.rss_growth_mb:>8.1f} {m.rss_peak_mb:>8.1f}  {m.note}")  # fmt: skip
@@ -358,6 +405,22 @@ def _report(rows: Sequence[Measure], served: int) -> None:
         print(f"{name} speed-up vs baseline (wall): {speedup:.1f}x (target >= 10x: "
               f"{'OK' if speedup >= 10 else 'MISSED'})")  # fmt: skip
     print(f"warm cycle: {warm.wall:.2f} s (target < 3 s: {'OK' if warm.wall < 3 else 'MISSED'})")
+    if cold.stats.entries:
+        per_item = cold.cpu / cold.stats.entries * 1000
+        print(f"cold cycle CPU per stored item: {per_item:.2f} ms (target <= 0.7 ms: "
+              f"{'OK' if per_item <= 0.7 else 'MISSED'})")
+    cold_speedup = base.wall / cold.wall if cold.wall else float("inf")
+    print(f"cold cycle vs baseline (wall): {cold_speedup:.1f}x (target >= 7x: "
+          f"{'OK' if cold_speedup >= 7 else 'MISSED'})")
+    if other is not None and other.wall:
+        ratio = cold.wall / other.wall
+        print(f"cold cycle vs reader (wall): {ratio:.2f}x reader's time (target <= 1.5x: "
+              f"{'OK' if ratio <= 1.5 else 'MISSED'}); reader "
+              f"{other.cpu / max(1, other.stats.entries) * 1000:.2f} ms CPU per item")
+    if cold.ready_rss_mb is not None:
+        print(f"daemon RSS with the app open, before the first poll: {cold.ready_rss_mb:.1f} "
+              f"MB; peak during the cold cycle {cold.rss_peak_mb:.1f} MB, warm "
+              f"{warm.rss_peak_mb:.1f} MB")
     print(f"requests served by the feed server: {served}")
     print(
         "cpu s: CPU time of the phase process (all threads; the server runs elsewhere); "

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
 
 from tracker.neardup import NearDuplicates
 
@@ -36,3 +39,50 @@ def test_a_query_costs_a_bounded_number_of_scores() -> None:
     found = index.similar("تقرير عن رقائق الذكاء الاصطناعي في الصين رقم 2999")
     assert 0 < len(found) <= 10 and 2999 in found
     assert all(len(b) <= 8 for band in index._buckets for b in band.values())
+
+
+REFERENCE = Path(__file__).resolve().parent / "data" / "perf" / "neardup.jsonl"
+
+
+def _reference() -> tuple[dict[str, list[int]], list[dict[str, Any]]]:
+    head, *rows = REFERENCE.read_text(encoding="utf-8").splitlines()
+    return json.loads(head)["bandings"], [json.loads(r) for r in rows]
+
+
+def test_signatures_equal_the_ones_datasketch_computed() -> None:
+    """Every text's 64 MinHash values equal those recorded from the datasketch-based index."""
+    _, rows = _reference()
+    index = NearDuplicates()
+    for row in rows:
+        assert [int(v) for v in index._signature(row["text"])] == row["signature"], row["text"]
+
+
+def test_near_duplicate_links_equal_the_recorded_ones() -> None:
+    """Adding the reference texts in order proposes exactly the recorded matches, in order."""
+    _, rows = _reference()
+    index = NearDuplicates()
+    found = [index.match_and_add(i + 1, row["text"], T0 + timedelta(minutes=i))
+             for i, row in enumerate(rows)]
+    assert found == [row["links"] for row in rows]
+    assert sum(map(len, found)) > 1000  # the reference exercises the index, not just misses
+
+
+def test_banding_equals_datasketchs_optimiser() -> None:
+    """Bands and rows for each threshold and permutation count are the ones datasketch chose."""
+    bandings, _ = _reference()
+    for key, (bands, rows) in bandings.items():
+        threshold, num_perm = key.split("/")
+        index = NearDuplicates(threshold=float(threshold), num_perm=int(num_perm))
+        assert (index.bands, index.rows) == (bands, rows), key
+
+
+def test_hashing_many_texts_together_gives_each_texts_own_signature() -> None:
+    """Signatures computed in one pass over many texts equal those computed one by one."""
+    _, rows = _reference()
+    index = NearDuplicates()
+    texts = [row["text"] for row in rows]
+    together = index._signatures(texts, chunk=2000)
+    assert [s.tolist() for s in together] == [row["signature"] for row in rows]
+    index.add_many((i + 1, t, T0) for i, t in enumerate(texts))
+    assert len(index) == len(texts) and index.last_id == len(texts)
+    assert index.similar(texts[4]) == [5, 4]

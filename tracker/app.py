@@ -27,14 +27,15 @@ from tracker.feeds.fetch import Fetcher, FetchSettings, build_client
 from tracker.feeds.parse import ParseLimits
 from tracker.ops.feedhealth import HealthPolicy
 from tracker.pipeline import Pipeline, PipelineSettings
+from tracker.readside import entity_names
+from tracker.readside import open_desk as open_desk  # the CLI and tests import it from here
+from tracker.readside import open_store as open_store  # tests import it from here
 from tracker.store.botport import StoreForBot
-from tracker.store.db import make_engine, upgrade
 from tracker.store.desk import DeskStore
 from tracker.store.repo import Store
 from tracker.telegram.bot import BotSettings
 from tracker.telegram.link import TelegramLink
 from tracker.telegram.sender import SenderSettings, TelegramNotifier, build_notifier
-from tracker.text.search import NameIndex
 
 
 def load_classifier(config: Config, with_model: bool = True) -> Engine:
@@ -73,6 +74,7 @@ def pipeline_settings(config: Config) -> PipelineSettings:
     return PipelineSettings(
         max_age=config.get("alerts", "max_age"),
         max_concurrent_feeds=config.get("scheduler", "max_concurrent_feeds"),
+        claim_batch=config.get("scheduler", "claim_batch"),
         lease=config.get("scheduler", "lease"),
         min_interval=config.get("scheduler", "min_interval"),
         max_interval=config.get("scheduler", "max_interval"),
@@ -82,13 +84,6 @@ def pipeline_settings(config: Config) -> PipelineSettings:
                                  max_title_chars=config.get("fetch", "max_title_chars"),
                                  max_text_chars=config.get("fetch", "max_text_chars")),
     )
-
-
-def open_store(config: Config, migrate: bool = True) -> Store:
-    engine = make_engine(config.database_url)
-    if migrate:
-        upgrade(engine)
-    return Store(engine)
 
 
 def telegram_token(config: Config, env: Mapping[str, str] | None = None) -> str | None:
@@ -186,17 +181,6 @@ async def open_app(
         await client.aclose()
         await replay.aclose()
         store.engine.dispose()
-
-
-def entity_names(engine: Engine) -> NameIndex:
-    """Every spelling of every gazetteer entity (labels included), for lookups by name."""
-    return NameIndex({e.id: (*e.names, e.label_ar, e.label_en)
-                      for e in engine.gazetteer().entities.values()})
-
-
-def open_desk(config: Config, migrate: bool = True) -> DeskStore:
-    """The desk's read side over the config's database."""
-    return DeskStore(open_store(config, migrate))
 
 
 def web_token(config: Config, env: Mapping[str, str] | None = None) -> str | None:

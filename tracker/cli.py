@@ -6,7 +6,6 @@ unreachable); 2 bad usage or a bad config file (the message names the file, key,
 
 from __future__ import annotations
 
-import asyncio
 import json
 import sys
 from pathlib import Path
@@ -15,7 +14,6 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 import tracker
@@ -152,8 +150,8 @@ def db_upgrade(config: ConfigOption = None) -> None:
 
 def _feed_moves(config: Path | None) -> None:
     """Every configured feed's state: moves adopted, retirement, waits, failures."""
-    from tracker.app import open_store
     from tracker.ops.feedlist import COLUMNS, feed_rows
+    from tracker.readside import open_store
 
     cfg = _config(config)
     store = open_store(cfg)
@@ -226,6 +224,8 @@ def feeds_test(
 ) -> None:
     """Fetch one feed and show what tracker makes of every item; stores nothing."""
     cfg = _config(config)
+    import asyncio
+
     asyncio.run(_feeds_test(cfg, url, timezone))
 
 
@@ -273,6 +273,8 @@ def run(config: ConfigOption = None) -> None:
 
     cfg = _config(config)
     _setup_logging(cfg)
+    import asyncio
+
     asyncio.run(run_daemon(cfg, sys.stdout))
 
 
@@ -293,10 +295,20 @@ def poll(
         raise typer.Exit(2)
     cfg = _config(config)
     _setup_logging(cfg)
+    import asyncio
+
     asyncio.run(_poll_once(cfg, force))
 
 
 async def _poll_once(cfg: Config, force: bool = False) -> None:
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
     from tracker.alerts.outbox import DrainReport, drain
     from tracker.app import open_app
 
@@ -353,8 +365,9 @@ def backtest(
     config: ConfigOption = None,
 ) -> None:
     """Replay stored items through the current rules; show what would change."""
-    from tracker.app import load_classifier, open_store
+    from tracker.app import load_classifier
     from tracker.backtest import backtest as run_backtest
+    from tracker.readside import open_store
 
     cfg = _config(config)
     engine = load_classifier(cfg)
@@ -431,8 +444,6 @@ app.command("web")(cli_desk.web)
 
 def main() -> None:
     """Console entry point: maps tracker errors to exit codes (usage errors exit 2)."""
-    from sqlalchemy.exc import SQLAlchemyError
-
     try:
         app()
     except ConfigError as exc:
@@ -445,12 +456,21 @@ def main() -> None:
         _err().print(f"[red]error:[/red] {console_markup(_first_line(str(exc)))}",
                      highlight=False)
         sys.exit(1)
-    except SQLAlchemyError as exc:  # a database problem outside the store's own wrapping
+    except Exception as exc:  # a database problem outside the store's own wrapping
+        if not _is_database_error(exc):
+            raise
         from tracker.store.db import describe_error
 
-        _err().print(f"[red]database error:[/red] {escape(describe_error(exc))}",
+        _err().print(f"[red]database error:[/red] {escape(describe_error(exc))}",  # type: ignore[arg-type]
                      highlight=False)
         sys.exit(1)
+
+
+def _is_database_error(exc: Exception) -> bool:
+    """An SQLAlchemy error (looked up only if SQLAlchemy was imported: a command that never
+    touched the database does not pay for importing it)."""
+    errors = sys.modules.get("sqlalchemy.exc")
+    return errors is not None and isinstance(exc, errors.SQLAlchemyError)
 
 
 def _first_line(message: str) -> str:

@@ -6,7 +6,6 @@ Every feed string is printed as text (rich markup escaped), dates in ``scheduler
 
 from __future__ import annotations
 
-import asyncio
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated
@@ -115,11 +114,11 @@ def items(
     config: ConfigOption = None,
 ) -> None:
     """List stored items, newest first, or those matching --search."""
-    from tracker.app import entity_names, load_classifier, open_desk
+    from tracker.readside import entity_names, load_labels, open_desk
     from tracker.text.search import parse_query
 
     cfg = load(config)
-    names = entity_names(load_classifier(cfg))
+    names = entity_names(load_labels(cfg))
     desk = open_desk(cfg)
     try:
         query = parse_query(search, names) if search else None
@@ -146,7 +145,7 @@ def items(
 
 def feeds_status(config_path: Path | None) -> None:
     """``tracker feeds``: every feed's last poll, status, errors, next poll, redirect."""
-    from tracker.app import open_desk
+    from tracker.readside import open_desk
 
     cfg = load(config_path)
     desk = open_desk(cfg)
@@ -181,7 +180,8 @@ def web(
     config: ConfigOption = None,
 ) -> None:
     """Serve the web desk on its own (the daemon serves it too, at the health address)."""
-    from tracker.app import desk_app, load_classifier, open_store
+    from tracker.app import desk_app, load_classifier
+    from tracker.readside import open_store
 
     cfg = load(config)
     engine = load_classifier(cfg)
@@ -197,12 +197,15 @@ def web(
                               tracker.__version__)
         routes = health_routes(Metrics(version=tracker.__version__), checks)
         app = desk_app(cfg, store, engine, utc_now, routes=routes, host=bind)
+        import asyncio
+
         asyncio.run(_serve(app, bind, port or cfg.get("health", "port")))
     finally:
         store.engine.dispose()
 
 
 async def _serve(app: object, host: str, port: int) -> None:
+    import asyncio
     import signal
 
     from tracker.ops.asgi import AsgiServer

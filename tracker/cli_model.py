@@ -48,8 +48,8 @@ def _expand(paths: Sequence[Path]) -> list[Path]:
 
 
 def _feedback_records(cfg: Any) -> list[Any]:
-    from tracker.app import open_store
     from tracker.classify.train import feedback_records
+    from tracker.readside import open_store
 
     store = open_store(cfg)
     try:
@@ -172,13 +172,13 @@ def label(
     config: ConfigOption = None,
 ) -> None:
     """Record an analyst's correction of an item (training data for --with-feedback)."""
-    from tracker.app import load_classifier, open_store
+    from tracker.readside import load_labels, open_store
     from tracker.store.labels import find_item
 
     if none == (types is not None):
         raise typer.BadParameter("give exactly one of --types t1,t2 or --none")
     cfg = _config(config)
-    known = load_classifier(cfg, with_model=False).event_types()
+    known = load_labels(cfg).event_types()
     chosen = [] if none else [t.strip() for t in (types or "").split(",") if t.strip()]
     unknown = [t for t in chosen if t not in known]
     if unknown or (not none and not chosen):

@@ -62,16 +62,18 @@ def timeline(
     config: ConfigOption = None,
 ) -> None:
     """Show the timeline, newest first, filtered by entity, type, dates and status."""
-    from tracker.app import entity_names, load_classifier, open_store
+    from tracker.readside import entity_names, load_labels, open_store
     from tracker.timeline_view import entry_json
 
     cfg = _config(config)
-    labels = load_classifier(cfg)
     if item is not None and explain is None:
         raise typer.BadParameter("--item needs --explain EVENT", param_hint="--item")
     if explain is not None:
-        explain_event(cfg, labels, explain, item, as_json)
+        from tracker.app import load_classifier
+
+        explain_event(cfg, load_classifier(cfg), explain, item, as_json)
         return
+    labels = load_labels(cfg)
     one_of(lang, LANGS, "--lang", "language")
     for t in type_ or ():
         one_of(t, labels.event_types(), "--type", "event type")
@@ -222,7 +224,6 @@ def export(
     config: ConfigOption = None,
 ) -> None:
     """Export one week of the timeline as Markdown, HTML, CSV, JSON, iCalendar or TimelineJS."""
-    from tracker.app import load_classifier, open_store
     from tracker.export import FORMATS, last_complete_week, render_export, week_bounds
 
     if fmt not in FORMATS:
@@ -236,7 +237,9 @@ def export(
         start, end = week_bounds(week, tz)
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--week") from exc
-    labels = load_classifier(cfg)
+    from tracker.readside import load_labels, open_store
+
+    labels = load_labels(cfg)
     store = open_store(cfg)
     entries = store.timeline(since=start, until=end, limit=None, newest_first=False)
     from tracker.store.desk import DeskStore

@@ -6,39 +6,108 @@ returns the items whose estimated Jaccard similarity passes the threshold, most 
 first. Similarity only proposes candidates: whether two items report the same event is
 decided by :mod:`tracker.timeline` (type, entities, dates). No I/O; the pipeline feeds it.
 
-Signatures are datasketch ``MinHash`` values; the banding (``b`` bands of ``r`` rows, chosen
-by datasketch's own optimiser for the threshold) is ours, because at a threshold as low as
-0.15 unrelated news on one topic shares buckets, and datasketch's index returns every item of
-a bucket: a query would cost time in proportion to the whole window. Each bucket here keeps
-only its ``bucket_size`` newest items, so a query costs at most ``b × bucket_size`` scores.
+Signatures are computed with numpy over all of a text's shingles at once, in the scheme
+datasketch 2.x calls "affine32" (the values are bit-for-bit those its ``MinHash`` gave with
+``seed=1``, which ``tests/data/perf/neardup.jsonl`` checks): each shingle's CRC-32 is mixed
+by the MurmurHash3 finalizer, then permutation ``k`` maps it to ``a_k * h + b_k mod 2^32``
+(``a_k`` odd, drawn with ``numpy.random.RandomState(1)``), and the signature keeps each
+permutation's minimum. The banding (``b`` bands of ``r`` rows) minimises the mean of the
+false-positive and false-negative probabilities for the threshold, as datasketch's
+optimiser does, integrated exactly (Gauss–Legendre: the integrands are polynomials).
+
+The buckets are ours, because at a threshold as low as 0.15 unrelated news on one topic
+shares buckets, and an index that returns every item of a bucket makes a query cost time in
+proportion to the whole window. Each bucket here keeps only its ``bucket_size`` newest
+items, so a query costs at most ``b × bucket_size`` scores.
 """
 
 from __future__ import annotations
 
 import zlib
 from collections import deque
+from collections.abc import Iterable
 from datetime import datetime, timedelta
+from functools import lru_cache
 
 import numpy as np
-from datasketch import MinHash, MinHashLSH
 
 from tracker.text.normalize import match_key
 
 SHINGLE = 4
 TEXT_CHARS = 600  # the headline and the lead are what rewrites of one story share
 MAX_MATCHES = 10
+SEED = 1  # datasketch's default seed: the permutations every stored decision was made with
+
+_U32 = np.uint32
 
 
-def _crc32(data: bytes) -> int:
-    """A fast 32-bit hash for shingles (the index lives in one process, so any stable
-    hash will do; SHA-1, datasketch's default, costs several times more)."""
-    return zlib.crc32(data)
+def shingle_list(text: str) -> list[bytes]:
+    """Character 4-grams of the match key (spaces kept, so word edges count), with repeats
+    (a repeat cannot change a minimum); an empty key gives one empty shingle."""
+    key = match_key(text[:TEXT_CHARS])
+    return [key[i:i + SHINGLE].encode() for i in range(max(1, len(key) - SHINGLE + 1))]
+
+
+def shingle_hashes(text: str) -> np.ndarray:
+    """CRC-32 of every shingle of ``text`` (any stable 32-bit hash would do inside one
+    process; this one is what the stored decisions were made with)."""
+    found = shingle_list(text)
+    return np.fromiter(map(zlib.crc32, found), dtype=_U32, count=len(found))
 
 
 def shingles(text: str) -> set[bytes]:
-    """Character 4-grams of the match key (spaces kept, so word edges count)."""
-    key = match_key(text[:TEXT_CHARS])
-    return {key[i:i + SHINGLE].encode() for i in range(max(1, len(key) - SHINGLE + 1))}
+    """Character 4-grams of the match key, as a set."""
+    return set(shingle_list(text))
+
+
+@lru_cache(maxsize=8)
+def permutations(num_perm: int, seed: int = SEED) -> tuple[np.ndarray, np.ndarray]:
+    """The ``(a, b)`` columns of the affine permutations: ``a`` odd, both uint32, shaped
+    ``(num_perm, 1)`` to broadcast over a row of shingle hashes."""
+    gen = np.random.RandomState(seed)
+    a = gen.randint(0, 1 << 31, num_perm, dtype=_U32) * _U32(2) + _U32(1)
+    b = gen.randint(0, 1 << 32, num_perm, dtype=_U32)
+    a.flags.writeable = b.flags.writeable = False
+    return a.reshape(-1, 1), b.reshape(-1, 1)
+
+
+def _fmix32(h: np.ndarray) -> np.ndarray:
+    """The MurmurHash3 32-bit finalizer (a bijection; multiplication wraps mod 2^32)."""
+    h = h ^ (h >> _U32(16))
+    h = h * _U32(0x85EBCA6B)
+    h = h ^ (h >> _U32(13))
+    h = h * _U32(0xC2B2AE35)
+    mixed: np.ndarray = h ^ (h >> _U32(16))
+    return mixed
+
+
+def signature(hashes: np.ndarray, perms: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+    """The MinHash signature (uint32, one value per permutation) of 32-bit shingle hashes."""
+    a, b = perms
+    values: np.ndarray = (a * _fmix32(hashes) + b).min(axis=1)
+    return values
+
+
+@lru_cache(maxsize=32)
+def banding(threshold: float, num_perm: int) -> tuple[int, int]:
+    """``(bands, rows)`` with ``bands × rows ≤ num_perm`` minimising the mean of the
+    probabilities of a false positive (similarity below ``threshold`` sharing a bucket) and
+    a false negative (above it sharing none), ties to the fewest bands then rows."""
+    nodes, weights = np.polynomial.legendre.leggauss(num_perm // 2 + 2)  # exact to 2n-1
+
+    def integral(lo: float, hi: float, b: int, r: int, positive: bool) -> float:
+        s = (hi - lo) / 2 * nodes + (hi + lo) / 2
+        hit = 1 - (1 - s ** float(r)) ** float(b)
+        return float((hi - lo) / 2 * np.dot(weights, hit if positive else 1 - hit))
+
+    best, choice = float("inf"), (0, 0)
+    for b in range(1, num_perm + 1):
+        for r in range(1, num_perm // b + 1):
+            error = (0.5 * integral(0.0, threshold, b, r, True)
+                     + 0.5 * integral(threshold, 1.0, b, r, False))
+            if error < best:
+                best, choice = error, (b, r)
+    return choice
 
 
 class NearDuplicates:
@@ -50,11 +119,8 @@ class NearDuplicates:
         self.num_perm = num_perm
         self.window = window
         self.bucket_size = bucket_size
-        params = MinHashLSH(threshold=threshold, num_perm=num_perm)
-        self.bands, self.rows = params.b, params.r
-        template = MinHash(num_perm=num_perm)
-        self._permutations = template.permutations  # drawn once, shared by every MinHash
-        self._scheme = template.scheme
+        self.bands, self.rows = banding(threshold, num_perm)
+        self._perms = permutations(num_perm)
         self._buckets: list[dict[bytes, deque[int]]] = [{} for _ in range(self.bands)]
         self._hashes: dict[int, np.ndarray] = {}
         self._order: deque[tuple[datetime, int]] = deque()
@@ -65,11 +131,31 @@ class NearDuplicates:
         return len(self._hashes)
 
     def _signature(self, text: str) -> np.ndarray:
-        m = MinHash(num_perm=self.num_perm, hashfunc=_crc32, permutations=self._permutations,
-                    scheme=self._scheme)
-        m.update_batch(list(shingles(text)))
-        values: np.ndarray = m.hashvalues
-        return values
+        return signature(shingle_hashes(text), self._perms)
+
+    def _signatures(self, texts: Iterable[str], chunk: int = 16_384) -> list[np.ndarray]:
+        """Signatures of many texts, permuting up to ``chunk`` shingles in one numpy pass
+        (``num_perm × chunk`` values at a time bounds the memory)."""
+        out: list[np.ndarray] = []
+        a, b = self._perms
+        group: list[np.ndarray] = []
+
+        def flush() -> None:
+            starts = np.cumsum([0] + [len(h) for h in group[:-1]])
+            values = np.minimum.reduceat(a * _fmix32(np.concatenate(group)) + b, starts, axis=1)
+            out.extend(np.ascontiguousarray(values.T))
+            group.clear()
+
+        size = 0
+        for text in texts:
+            group.append(shingle_hashes(text))
+            size += len(group[-1])
+            if size >= chunk:
+                flush()
+                size = 0
+        if group:
+            flush()
+        return out
 
     def _keys(self, sig: np.ndarray) -> list[bytes]:
         r = self.rows
@@ -106,6 +192,13 @@ class NearDuplicates:
     def add(self, item_id: int, text: str, seen: datetime) -> None:
         if item_id not in self._hashes:
             self._add(item_id, self._signature(text), seen)
+
+    def add_many(self, items: Iterable[tuple[int, str, datetime]]) -> None:
+        """:meth:`add` for many ``(item_id, text, seen)``, hashed together."""
+        todo = [(i, t, seen) for i, t, seen in items if i not in self._hashes]
+        for (item_id, _, seen), sig in zip(todo, self._signatures(t for _, t, _ in todo),
+                                           strict=True):
+            self._add(item_id, sig, seen)
 
     def _add(self, item_id: int, sig: np.ndarray, seen: datetime) -> None:
         if item_id in self._hashes:

@@ -50,6 +50,7 @@ from tracker.ops.feedhealth import transition as health_transition
 from tracker.placing import LegacyPlacer, Placer, lock_keys
 from tracker.store.repo import (
     FeedView,
+    QuietFetch,
     Store,
     StoredItem,
     Subscription,
@@ -61,6 +62,7 @@ from tracker.timeline.identity import FOLLOWS
 
 log = logging.getLogger(__name__)
 _FOLLOW_SPAN = timedelta(days=60)  # how far back a follow-up looks for the event it follows
+QUIET_BATCH = 200  # not-modified fetches written together (and at the end of a cycle)
 
 
 class Classifier(Protocol):
@@ -102,6 +104,7 @@ class CycleReport:
 class PipelineSettings:
     max_age: timedelta = timedelta(hours=48)
     max_concurrent_feeds: int = 50
+    claim_batch: int = 10  # feeds leased per claim (see ``run_cycle``)
     lease: timedelta = timedelta(minutes=10)
     min_interval: timedelta = timedelta(minutes=2)
     max_interval: timedelta = timedelta(hours=6)
@@ -137,35 +140,71 @@ class Pipeline:
         self._write_lock = asyncio.Lock() if serialise_writes else None
         self.near = NearDuplicates()
         self._pub_cache: dict[int, tuple[datetime, ...]] = {}
+        self._quiet: list[QuietFetch] = []  # not-modified fetches not yet written
 
     # --- cycles -------------------------------------------------------------------------
     async def run_cycle(
         self, *, all_feeds: bool = False, on_feed_done: Callable[[FeedReport], Any] | None = None,
         honour_retry_after: bool = False,
     ) -> CycleReport:
-        """Poll the feeds that are due (every active feed with ``all_feeds``, except, with
-        ``honour_retry_after``, those whose server asked us to wait)."""
+        """Poll the feeds that are due at the cycle's start (every active feed with
+        ``all_feeds``, except, with ``honour_retry_after``, those whose server asked us to
+        wait).
+
+        Feeds are leased ``claim_batch`` at a time, and claimed again only as polling slots
+        (``max_concurrent_feeds``) free up, so a process never holds more feeds than it is
+        about to poll: processes sharing a database share a cycle's feeds instead of the
+        first one leasing them all. Each feed is polled at most once per cycle.
+        """
         report = CycleReport()
-        gate = asyncio.Semaphore(self.settings.max_concurrent_feeds)
-        now = self.clock()
-        feeds = await asyncio.to_thread(
-            self.store.claim_due_feeds, self.owner, now, self.settings.lease, 100_000,
-            None, all_feeds, honour_retry_after,
-        )
+        start = self.clock()
+        slots, batch = self.settings.max_concurrent_feeds, self.settings.claim_batch
+        seen: set[int] = set()
+        after_id = 0  # with all_feeds, claims walk the feeds by id
+        running: set[asyncio.Task[None]] = set()
+        more = True
 
         async def one(feed: FeedView) -> None:
-            async with gate:
-                r = await self.poll_feed(feed)
+            r = await self.poll_feed(feed, quiet_batch=True)
             report.feeds.append(r)
             if on_feed_done is not None:
                 on_feed_done(r)
 
-        await asyncio.gather(*(one(f) for f in feeds))
+        while True:
+            free = slots - len(running)
+            if more and free > 0 and (free >= min(batch, slots) or not running):
+                want = min(free, batch)
+                feeds = await asyncio.to_thread(
+                    self.store.claim_due_feeds, self.owner, self.clock(), self.settings.lease,
+                    want, None, all_feeds, honour_retry_after, start,
+                    after_id if all_feeds else None)
+                more = bool(feeds)  # fewer than asked: another process may have won some
+                for feed in feeds:
+                    if feed.id in seen:  # only if its poll could not even be recorded
+                        more = False
+                        await asyncio.to_thread(self.store.release_feed, feed.id, self.owner)
+                        continue
+                    seen.add(feed.id)
+                    after_id = max(after_id, feed.id)
+                    running.add(asyncio.create_task(one(feed)))
+                continue
+            if not running:
+                break
+            done, _ = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
+            running -= done
+            for task in done:
+                task.result()  # poll_feed never raises; a bug here must not pass silently
+            if len(self._quiet) >= QUIET_BATCH:
+                await self._locked(self._record_quiet)
+        if self._quiet:
+            await self._locked(self._record_quiet)
         report.feeds.sort(key=lambda r: r.feed_id)
         return report
 
-    async def poll_feed(self, feed: FeedView) -> FeedReport:
-        """Fetch, parse and ingest one feed; a failure is recorded, never raised."""
+    async def poll_feed(self, feed: FeedView, quiet_batch: bool = False) -> FeedReport:
+        """Fetch, parse and ingest one feed; a failure is recorded, never raised. With
+        ``quiet_batch``, a not-modified answer that changes nothing but the fetch state is
+        queued for :meth:`_record_quiet` (the cycle writes them together)."""
         report = FeedReport(feed_id=feed.id, name=feed.name, url=feed.url)
         url = feed.fetch_url
         try:
@@ -177,6 +216,9 @@ class Pipeline:
                 raise FeedError("empty_body", f"HTTP {polled.fetch.http_status} with an empty "
                                               f"body: {polled.fetch.final_url}")
             report.warning = polled.feed.warning if polled.feed else None
+            if quiet_batch and polled.feed is None and self._queue_quiet(feed, polled.fetch):
+                report.status = "not_modified"
+                return report
             await self._locked(self._ingest, feed, polled.fetch, polled.feed, report)
         except FeedError as exc:
             await self._fail(feed, exc, report, exc.kind)
@@ -304,6 +346,45 @@ class Pipeline:
                 last_new_item_at=now if items else feed.last_new_item_at,
                 pub_times=pub_times, watched_since=feed.created_at))
 
+    def _queue_quiet(self, feed: FeedView, result: FetchResult) -> bool:
+        """Queue the fetch state of a not-modified answer, if that is all it changes: no
+        move to adopt, the feed's rhythm known, and its health verdict the one told."""
+        if (result.moved_to and result.moved_to != feed.moved_to) \
+                or feed.id not in self._pub_cache:
+            return False
+        now = self.clock()
+        pub_times = self._pub_cache[feed.id]
+        verdict = assess(FeedState(
+            consecutive_failures=0, last_success_at=now, last_new_item_at=feed.last_new_item_at,
+            pub_times=pub_times, watched_since=feed.created_at), now, self.settings.health)
+        if verdict.health != (Health(feed.health) if feed.health else None):
+            return False
+        interval = adaptive_interval(pub_times, self.settings.min_interval,
+                                     self.settings.max_interval, feed.interval, now=now)
+        self._quiet.append(QuietFetch(
+            feed.id, now, next_poll_at(now, interval, 0, None, result.max_age_seconds,
+                                       self.rng.random()),
+            result.etag, result.last_modified, result.final_url))
+        return True
+
+    def _record_quiet(self) -> None:
+        """Write the queued not-modified fetches in one transaction (plain UPDATEs); if that
+        fails, free their leases so the feeds are simply polled again."""
+        quiet, self._quiet = self._quiet, []
+        if not quiet:
+            return
+        try:
+            with self.store.tx() as tx:
+                tx.record_fetches(quiet)
+        except StoreError as exc:
+            log.error("not_modified_not_recorded", extra={"feeds": len(quiet),
+                                                          "error": str(exc)})
+            for q in quiet:
+                try:
+                    self.store.release_feed(q.feed_id, self.owner)
+                except StoreError:
+                    log.exception("lease_not_released", extra={"feed_id": q.feed_id})
+
     def _moved(self, tx: Tx, feed: FeedView, target: str, now: datetime,
                report: FeedReport) -> None:
         """A permanent redirect: fetch ``target`` from now on and tell the operator once
@@ -409,5 +490,4 @@ class Pipeline:
     def _refresh_near(self, tx: Tx, now: datetime) -> None:
         """Bring the near-duplicate index up to date with items stored by any process."""
         self.near.expire(now)
-        for item_id, text, seen in tx.items_after(self.near.last_id, now - self.near.window):
-            self.near.add(item_id, text, seen)
+        self.near.add_many(tx.items_after(self.near.last_id, now - self.near.window))

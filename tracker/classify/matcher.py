@@ -202,13 +202,22 @@ class Matcher:
         names = sorted({n for payload in table.values() for k, n, _ in payload if k == LEXICON}
                        | set(taxonomy.groups))
         self.bit = {name: 1 << i for i, name in enumerate(names)}
+        # ~75,000 surfaces share a few hundred payloads: one object each, not one per word
+        shared: dict[tuple[int, frozenset[tuple[str, str, bool]]], tuple[Any, ...]] = {}
         for surface, payload in table.items():
-            items = tuple(sorted(payload))
-            mask = 0
-            for kind, name, _future in items:
-                if kind == LEXICON:
-                    mask |= self.bit[name]
-            self._automaton.add_word(surface, (len(surface), items, mask))
+            key = (len(surface), frozenset(payload))
+            value = shared.get(key)
+            if value is None:
+                items = tuple(sorted(payload))
+                mask = 0
+                for kind, name, _future in items:
+                    if kind == LEXICON:
+                        mask |= self.bit[name]
+                value = shared[key] = (len(surface), items, mask)
+            self._automaton.add_word(surface, value)
+        self.size = len(table)
+        table.clear()  # the transient tables go now, not with the constructor frame
+        shared.clear()
         self._automaton.make_automaton()
         patterns: list[str] = []
         self._pattern_targets: list[tuple[str, str]] = []  # pattern index -> (kind, name)
@@ -226,7 +235,6 @@ class Matcher:
         self._anywhere = _combine(patterns, anywhere)
         self._anywhere_pre = _prefilter(self._anywhere) if self._anywhere is not None else None
         self.pattern_groups = frozenset(n for k, n in self._pattern_targets if k == LEXICON)
-        self.size = len(table)
         # first tokens of entity names written with a preposition (لواشنطن، بالصين، للصين)
         self.prepositional = frozenset(prepositional)
 

@@ -3,22 +3,27 @@
 SQLite (the embedded default) runs in WAL mode with a busy timeout, so the daemon and a CLI
 command can use the same file. PostgreSQL is used through psycopg 3. The schema is owned by
 Alembic; :func:`upgrade` brings any database to the newest revision and is safe to run from
-several processes at once (PostgreSQL: an advisory lock serialises them).
+several processes at once (PostgreSQL: an advisory lock serialises them). A database already
+at the newest revision (read from the migration files, without importing Alembic) costs one
+query: every command opens the store, and most find nothing to migrate.
 """
 
 from __future__ import annotations
 
+import re
+from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config as AlembicConfig
 from sqlalchemy import event, text
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import create_engine
 
 from tracker.errors import StoreError
+
+if TYPE_CHECKING:
+    from alembic.config import Config as AlembicConfig
 
 _MIGRATIONS = Path(__file__).with_name("migrations")
 _MIGRATION_LOCK = 7_245_001  # PostgreSQL advisory lock id held while migrating
@@ -65,14 +70,42 @@ def is_postgres(engine: Engine) -> bool:
 
 
 def alembic_config(engine: Engine) -> AlembicConfig:
+    from alembic.config import Config as AlembicConfig
+
     cfg = AlembicConfig()
     cfg.set_main_option("script_location", str(_MIGRATIONS))
     cfg.attributes["engine"] = engine
     return cfg
 
 
+_REVISION = re.compile(r"^(down_)?revision\s*(?::[^=]*)?=\s*(?:['\"]([^'\"]*)['\"]|None)",
+                       re.MULTILINE)
+
+
+@lru_cache(maxsize=1)
+def head_revision() -> str | None:
+    """The newest revision of the shipped migrations (the one no other revises), read from
+    the files; None if that is not exactly one (then Alembic decides)."""
+    revisions: set[str] = set()
+    revised: set[str] = set()
+    for path in (_MIGRATIONS / "versions").glob("*.py"):
+        for down, value in _REVISION.findall(path.read_text(encoding="utf-8")):
+            if value:
+                (revised if down else revisions).add(value)
+    heads = revisions - revised
+    return next(iter(heads)) if len(heads) == 1 else None
+
+
 def upgrade(engine: Engine, revision: str = "head") -> None:
     """Bring the schema up to ``revision``; serialised across processes on PostgreSQL."""
+    if revision == "head" and head_revision() is not None:
+        try:
+            if current_revision(engine) == head_revision():
+                return
+        except StoreError:
+            pass  # unreachable: let the migration below say so in its own words
+    from alembic import command
+
     try:
         cfg = alembic_config(engine)
         if is_postgres(engine):

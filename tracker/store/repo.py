@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from sqlalchemy import ColumnElement, func, or_, text, update
+from sqlalchemy import ColumnElement, Table, bindparam, func, insert, or_, text, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlmodel import Session, col, select
@@ -52,6 +52,8 @@ if TYPE_CHECKING:
     from tracker.store.labels import LabelView
 
 _SYNC_LOCK = 7_245_002  # PostgreSQL advisory lock held while syncing the feed list
+_ITEMS: Table = ItemRow.metadata.tables["item"]  # the hot path writes these in Core
+_FEEDS: Table = FeedRow.metadata.tables["feed"]
 
 
 @dataclass(frozen=True)
@@ -159,6 +161,18 @@ def _event_view(row: EventRow) -> TimelineEvent:
         sentences=tuple(json.loads(row.sentences or "[]")),
         first_entities=tuple(EntityRef(**e) for e in json.loads(row.first_entities or "[]")),
     )
+
+
+@dataclass(frozen=True)
+class QuietFetch:
+    """A successful fetch that changed nothing but the feed's fetch state (a 304)."""
+
+    feed_id: int
+    now: datetime
+    next_poll_at: datetime
+    etag: str | None
+    last_modified: str | None
+    final_url: str | None
 
 
 @dataclass(frozen=True)
@@ -279,6 +293,27 @@ class Tx:
             values["last_new_item_at"] = now
         self.session.execute(update(FeedRow).where(col(FeedRow.id) == feed_id).values(values))
 
+    def record_fetches(self, fetches: Sequence[QuietFetch]) -> None:
+        """:meth:`record_fetch` (no new items, no warning) for many feeds: one UPDATE
+        statement run for each, in Core."""
+        if not fetches:
+            return
+        c = _FEEDS.c
+        when = c.last_polled_at.type
+        stmt = update(_FEEDS).where(c.id == bindparam("b_id")).values(
+            etag=bindparam("b_etag"), last_modified=bindparam("b_last_modified"),
+            last_polled_at=bindparam("b_now", type_=when),
+            last_success_at=bindparam("b_now", type_=when),
+            next_poll_at=bindparam("b_next", type_=when), consecutive_failures=0,
+            last_error=None, last_error_kind=None, lease_owner=None, lease_expires=None,
+            fetch_count=c.fetch_count + 1, retry_after=None, last_warning=None,
+            final_url=func.coalesce(bindparam("b_final_url", type_=c.final_url.type),
+                                    c.final_url))
+        self.session.connection().execute(stmt, [
+            {"b_id": f.feed_id, "b_etag": f.etag, "b_last_modified": f.last_modified,
+             "b_now": f.now, "b_next": f.next_poll_at, "b_final_url": f.final_url or None}
+            for f in fetches])
+
     def record_failure(
         self, feed_id: int, *, now: datetime, next_poll_at: datetime, kind: str, message: str,
         retry_after: datetime | None = None, counts: bool = True,
@@ -359,41 +394,50 @@ class Tx:
             seen_keys.add(entry.key)
             todo.append((entry, title_key))
         earlier = self._earlier_copies(todo, since)
-        originals: list[ItemRow] = []
-        copies: list[tuple[ItemRow, ItemRow | int]] = []  # (row, the item it copies)
-        first_of: dict[str, ItemRow] = {}  # a copy inside this batch is a duplicate too
+        originals: list[dict[str, object]] = []
+        original_entries: list[FeedEntry] = []
+        copies: list[tuple[dict[str, object], int]] = []  # (row, the item it copies)
+        # a copy inside this batch is a duplicate too: mark -> index in originals (negative)
+        first_of: dict[str, int] = {}
         for entry, title_key in todo:
             marks = [m for m in (f"l:{entry.link}" if entry.link else "",
                                  f"t:{title_key}" if len(title_key) >= 12 else "") if m]
-            row = ItemRow(
-                feed_id=feed_id, key=entry.key[:1000], guid=entry.guid, link=entry.link,
-                title=entry.title, title_key=title_key, summary=entry.summary,
-                content=entry.content, published=entry.published, date_status=entry.date_status,
-                first_seen=now,
-            )
+            row: dict[str, object] = {
+                "feed_id": feed_id, "key": entry.key[:1000], "guid": entry.guid,
+                "link": entry.link, "title": entry.title, "title_key": title_key,
+                "summary": entry.summary, "content": entry.content,
+                "published": entry.published, "date_status": entry.date_status,
+                "first_seen": now, "duplicate_of": None,
+            }
             copied = next((earlier[m] for m in marks if m in earlier), None) or next(
-                (first_of[m] for m in marks if m in first_of), None)
+                (-1 - first_of[m] for m in marks if m in first_of), None)
             if copied is None:
-                originals.append(row)
                 for m in marks:
-                    first_of.setdefault(m, row)
+                    first_of.setdefault(m, len(originals))
+                originals.append(row)
+                original_entries.append(entry)
             else:
                 copies.append((row, copied))
-        self.session.add_all(originals)
-        self.session.flush()
+        ids = self._insert_rows(originals)
         for row, copied in copies:
-            row.duplicate_of = copied if isinstance(copied, int) else copied.id
-        self.session.add_all(row for row, _ in copies)
-        self.session.flush()
-        fresh = []
-        for row in originals:
-            assert row.id is not None
-            fresh.append(StoredItem(
-                id=row.id, feed_id=feed_id, outlet=outlet, title=row.title, summary=row.summary,
-                content=row.content, link=row.link, published=row.published,
-                date_status=row.date_status, first_seen=now,
-            ))
+            row["duplicate_of"] = copied if copied > 0 else ids[-1 - copied]
+        self._insert_rows([row for row, _ in copies])
+        fresh = [StoredItem(
+            id=item_id, feed_id=feed_id, outlet=outlet, title=entry.title,
+            summary=entry.summary, content=entry.content, link=entry.link,
+            published=entry.published, date_status=entry.date_status, first_seen=now,
+        ) for item_id, entry in zip(ids, original_entries, strict=True)]
         return fresh, len(copies)
+
+    def _insert_rows(self, rows: Sequence[dict[str, object]]) -> list[int]:
+        """INSERT item rows in one batched statement (SQLAlchemy's insertmanyvalues) and
+        return their ids in the rows' order: RETURNING, which SQLite (3.35+) and PostgreSQL
+        both have, with the parameter order kept."""
+        if not rows:
+            return []
+        result = self.session.connection().execute(
+            insert(_ITEMS).returning(_ITEMS.c.id, sort_by_parameter_order=True), list(rows))
+        return [int(i) for i in result.scalars().all()]
 
     def _own_copies(self, feed_id: int, todo: Sequence[tuple[FeedEntry, str]],
                     since: datetime) -> set[str]:
@@ -744,30 +788,58 @@ class Store:
     def claim_due_feeds(
         self, owner: str, now: datetime, lease: timedelta, limit: int,
         only_ids: Sequence[int] | None = None, ignore_schedule: bool = False,
-        honour_retry_after: bool = False,
+        honour_retry_after: bool = False, due_at: datetime | None = None,
+        after_id: int | None = None,
     ) -> list[FeedView]:
-        """Lease up to ``limit`` active, unretired feeds that are due (every one with
-        ``ignore_schedule``, except those still under a server's Retry-After with
-        ``honour_retry_after``) and not leased by a live owner."""
+        """Lease up to ``limit`` active, unretired feeds that are due at ``due_at`` (default
+        ``now``; every one with ``ignore_schedule``, except those still under a server's
+        Retry-After with ``honour_retry_after``) and not leased by a live owner; the most
+        overdue first, or with ``after_id`` only feeds of a higher id, by id.
+
+        The lease is taken by one UPDATE that checks again that the feed is free, so two
+        processes never lease one feed even where the read takes no row locks (SQLite); a
+        process that lost every candidate to another reads again. An empty answer means no
+        feed is left to claim."""
+        for _ in range(20):
+            found, candidates = self._claim_feeds(owner, now, lease, limit, only_ids,
+                                                  ignore_schedule, honour_retry_after,
+                                                  now if due_at is None else due_at, after_id)
+            if found or not candidates:
+                return found
+        return []
+
+    def _claim_feeds(
+        self, owner: str, now: datetime, lease: timedelta, limit: int,
+        only_ids: Sequence[int] | None, ignore_schedule: bool, honour_retry_after: bool,
+        due: datetime, after_id: int | None,
+    ) -> tuple[list[FeedView], int]:
+        free = or_(col(FeedRow.lease_expires).is_(None), col(FeedRow.lease_expires) < now)
         with self.tx() as tx:
-            q = select(FeedRow).where(FeedRow.active, col(FeedRow.retired_at).is_(None), or_(
-                col(FeedRow.lease_expires).is_(None), col(FeedRow.lease_expires) < now))
+            q = select(FeedRow.id).where(FeedRow.active, col(FeedRow.retired_at).is_(None),
+                                         free)
             if not ignore_schedule:
                 q = q.where(or_(col(FeedRow.next_poll_at).is_(None),
-                                col(FeedRow.next_poll_at) <= now))
+                                col(FeedRow.next_poll_at) <= due))
             elif honour_retry_after:  # every feed, but not one whose server asked to wait
                 q = q.where(or_(col(FeedRow.retry_after).is_(None),
                                 col(FeedRow.retry_after) <= now))
             if only_ids is not None:
                 q = q.where(col(FeedRow.id).in_(only_ids))
-            q = q.order_by(col(FeedRow.next_poll_at)).limit(limit)
+            if after_id is not None:
+                q = q.where(col(FeedRow.id) > after_id).order_by(col(FeedRow.id))
+            else:
+                q = q.order_by(col(FeedRow.next_poll_at), col(FeedRow.id))
+            q = q.limit(limit)
             if self._postgres:
                 q = q.with_for_update(skip_locked=True)
-            rows = tx.session.exec(q).all()
-            for r in rows:
-                r.lease_owner, r.lease_expires = owner, now + lease
-                tx.session.add(r)
-            return [_feed_view(r) for r in rows]
+            ids = [i for i in tx.session.exec(q).all() if i is not None]
+            if not ids:
+                return [], 0
+            tx.session.execute(update(FeedRow).where(col(FeedRow.id).in_(ids), free)
+                               .values(lease_owner=owner, lease_expires=now + lease))
+            rows = {r.id: r for r in tx.session.exec(select(FeedRow).where(
+                col(FeedRow.id).in_(ids), FeedRow.lease_owner == owner)).all()}
+            return [_feed_view(rows[i]) for i in ids if i in rows], len(ids)
 
     def release_feed(self, feed_id: int, owner: str) -> None:
         with self.tx() as tx:

@@ -1,0 +1,74 @@
+"""Commands load only what they use: help and the timeline build no classifier and import
+none of the daemon's parts; the daemon's own imports hold no datasketch or scipy."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tracker.store.db import head_revision
+
+REPO = Path(__file__).resolve().parents[1]
+
+_PROBE = """
+import json, sys
+sys.argv = ["tracker", *json.loads(sys.argv[1])]
+from tracker.cli import main
+try:
+    main()
+except SystemExit:
+    pass
+print("\\nMODULES " + json.dumps(sorted(sys.modules)))
+"""
+
+HEAVY = ("ahocorasick", "tracker.classify.engine", "tracker.classify.learned", "httpx",
+         "telegram", "tracker.pipeline", "tracker.app", "alembic", "datasketch", "scipy",
+         "sklearn", "starlette", "uvicorn", "feedparser", "apscheduler", "numpy")
+
+
+def _modules(args: list[str], tmp_path: Path) -> set[str]:
+    env = {**os.environ, "TRACKER_DATABASE_URL": f"sqlite:///{tmp_path / 't.db'}",
+           "PYTHONPATH": str(REPO)}
+    done = subprocess.run([sys.executable, "-c", _PROBE, json.dumps(args)], cwd=REPO, env=env,
+                          capture_output=True, text=True, timeout=120, check=True)
+    line = done.stdout.rsplit("\nMODULES ", 1)[1]
+    return set(json.loads(line))
+
+
+@pytest.mark.slow
+def test_help_and_timeline_import_no_classifier_and_no_daemon_parts(tmp_path: Path) -> None:
+    """``tracker --help`` and ``tracker timeline --entity nvidia`` (a migrated store) import
+    neither the classifier's automaton or model nor the HTTP, Telegram, web or scheduler
+    libraries."""
+    _modules(["db", "upgrade"], tmp_path)
+    for args in (["--help"], ["timeline", "--entity", "nvidia"]):
+        loaded = _modules(args, tmp_path)
+        assert "tracker.cli" in loaded
+        assert sorted(m for m in HEAVY if m in loaded) == [], args
+
+
+@pytest.mark.slow
+def test_the_daemon_imports_neither_datasketch_nor_scipy(tmp_path: Path) -> None:
+    """Everything ``tracker run`` wires (app, pipeline, near-duplicates, classifier) loads
+    without datasketch or scipy."""
+    probe = ("import sys, tracker.daemon, tracker.app, tracker.pipeline, tracker.neardup, "
+             "tracker.classify.learned; print(sorted(m.split('.')[0] for m in sys.modules "
+             "if m.split('.')[0] in ('datasketch', 'scipy')))")
+    done = subprocess.run([sys.executable, "-c", probe], cwd=REPO, capture_output=True,
+                          text=True, timeout=120, check=True)
+    assert done.stdout.strip() == "[]"
+
+
+def test_the_head_revision_read_from_the_files_is_alembics() -> None:
+    """The quick "already migrated" check compares against the head Alembic itself finds."""
+    from alembic.script import ScriptDirectory
+
+    from tracker.store.db import _MIGRATIONS
+
+    heads = ScriptDirectory(str(_MIGRATIONS)).get_heads()
+    assert heads == [head_revision()]
