@@ -136,7 +136,7 @@ def explain_event(cfg: object, engine: object, event_id: int, item_id: int | Non
         found = engine.classify(Article(title=it.title, text=it.content or it.summary,
                                         published=it.published or it.first_seen))
         target = of_event(ev)
-        for merged, m in collapse(found, it.published, it.first_seen):
+        for merged, m in collapse(found, it.published, it.first_seen, it.title):
             verdict = same_event(m, target)
             lines.append({"item": it.id, "type": merged.type, "sentence": merged.sentence,
                           "background": merged.background, "joined": verdict.joined,

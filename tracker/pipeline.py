@@ -415,7 +415,7 @@ class Pipeline:
         identity = self.settings.identity
         mentions: dict[int, list[Mention]] = {}
         if identity:
-            collapsed = [(item, collapse(events, item.published, item.first_seen))
+            collapsed = [(item, collapse(events, item.published, item.first_seen, item.title))
                          for item, events in found]
             found = [(item, tuple(ev for ev, _ in pairs)) for item, pairs in collapsed]
             mentions = {item.id: [m for _, m in pairs] for item, pairs in collapsed}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -126,6 +127,25 @@ def test_within_one_item_a_recap_and_news_stay_two() -> None:
     """One item's title and body join regardless of time, but news and a recap do not."""
     assert same_event(_m(), _m(at=T0 + timedelta(days=9)), same_item=True).joined
     assert not same_event(_m(), _m(recap=True), same_item=True).joined
+
+
+def test_a_headline_summing_up_a_recap_is_that_recap() -> None:
+    """A verbless headline over a body that only recalls the event is one recap event; a body
+    with news and a recap of one event keeps both, the headline joining the news."""
+    from tracker.timeline import collapse
+
+    title = "خلفية: تراخيص H20"
+    head = DetectedEvent("export_permit", 0.6, (_product("h20"),), None, "reported", False,
+                         (), title)
+    recalled = DetectedEvent("export_permit", 0.9, (US, NVIDIA, _product("h20")), None,
+                             "reported", True, (), "كانت واشنطن قد سمحت لإنفيديا بتصدير H20.")
+    news = replace(recalled, recap=False, sentence="ومنحت واشنطن إنفيديا اليوم تراخيص H20.")
+    (only,) = collapse([head, recalled], T0, T0, title)
+    assert only[0].recap and only[1].recap
+    both = collapse([head, news, recalled], T0, T0, title)
+    assert [ev.recap for ev, _ in both] == [False, True]
+    assert len(both[0][1].sentences) == 2  # the headline joined the news
+    assert len(collapse([head, recalled], T0, T0)) == 2  # without knowing the headline
 
 
 def test_a_timeline_event_reads_as_its_first_mention() -> None:

@@ -36,8 +36,13 @@ class Placement:
     dropped: bool = False  # a background mention that joined nothing
 
 
-def _merged(events: Sequence[DetectedEvent]) -> DetectedEvent:
+def _merged(events: Sequence[DetectedEvent], title: str = "") -> DetectedEvent:
     primary = next((e for e in events if not e.background), events[0])
+    # a headline sums up its body: when every body sentence of the event recalls it, so does
+    # the item, whatever the (verbless, undated) headline says
+    body = [e for e in events if not title or e.sentence.strip() != title.strip()]
+    recap = primary.recap or (len(body) < len(events) and bool(body)
+                              and all(e.recap for e in body))
     seen: dict[str, EntityRef] = {}
     for e in (primary, *events):
         for ref in e.entities:
@@ -48,32 +53,43 @@ def _merged(events: Sequence[DetectedEvent]) -> DetectedEvent:
     if status == "reported" and any(e.status == "confirmed" for e in events):
         status = "confirmed"
     return replace(primary, entities=tuple(seen.values()), event_date=date, evidence=evidence,
-                   status=status, background=all(e.background for e in events),
+                   status=status, recap=recap, background=all(e.background for e in events),
                    confidence=max(e.confidence for e in events))
 
 
 def collapse(events: Sequence[DetectedEvent], published: datetime | None,
-             first_seen: datetime) -> list[tuple[DetectedEvent, Mention]]:
+             first_seen: datetime, title: str = "") -> list[tuple[DetectedEvent, Mention]]:
     """One item's events as the distinct events it reports: (merged event, its mention).
+    An event the headline (``title``) and body sentences report is a recap when every body
+    sentence reporting it is one.
 
     The merged mention reads every member's sentence and the products of the leading
     member when it names any ("H200 … newer than the H20" is about the H200)."""
     mentions = [mention(e, published, first_seen) for e in events]
+    headline = [bool(title.strip()) and e.sentence.strip() == title.strip() for e in events]
     groups: list[list[int]] = []
-    for i, m in enumerate(mentions):
-        for group in groups:
-            if all(same_event(mentions[j], m, same_item=True).joined for j in group):
-                group.append(i)
-                break
-        else:
+    # body sentences first, then the headline: a headline that joins no body news but would
+    # join the body's recap of one event (it sums that recap up) joins the recap
+    for i in sorted(range(len(events)), key=lambda n: (headline[n], n)):
+        m = mentions[i]
+        home = next((g for g in groups
+                     if all(same_event(mentions[j], m, same_item=True).joined for j in g)), None)
+        if home is None and headline[i] and not m.recap:
+            recalled = replace(m, recap=True)
+            home = next((g for g in groups if all(
+                same_event(mentions[j], recalled, same_item=True).joined for j in g)), None)
+        if home is None:
             groups.append([i])
+        else:
+            home.append(i)
+    groups = sorted((sorted(g) for g in groups), key=lambda g: g[0])
     out = []
     for g in groups:
         if len(g) == 1:
             out.append((events[g[0]], mentions[g[0]]))
             continue
         members = [events[j] for j in g]
-        merged = _merged(members)
+        merged = _merged(members, title)
         lead = next((mentions[j] for j in g if not events[j].background), mentions[g[0]])
         out.append((merged, mention(
             merged, published, first_seen, tuple(dict.fromkeys(e.sentence for e in members)),
