@@ -68,6 +68,21 @@ def test_outcomes_are_recorded_in_one_batch(any_store: Store, clock: Clock) -> N
     assert again.id == b.id and again.attempts == 1
 
 
+def test_a_late_retry_never_requeues_a_row_another_process_sent(
+        any_store: Store, clock: Clock) -> None:
+    """Owner a's claim runs out, b claims and sends the row; a's late retry leaves it sent."""
+    event_id = make_event(any_store, clock)
+    enqueue(any_store, clock, event_id, ["1"])
+    [row] = claim_outbox(any_store, "a", clock(), LEASE, 10)
+    clock.advance(minutes=3)
+    [same] = claim_outbox(any_store, "b", clock(), LEASE, 10)
+    record_outcomes(any_store, clock(), [Sent(same.id, "5", 1)])
+    record_outcomes(any_store, clock(), [], [Retry(row.id, "chat gate", clock())])
+    assert outbox_states(any_store) == {"alert/sent": 1}
+    clock.advance(minutes=3)
+    assert claim_outbox(any_store, "c", clock(), LEASE, 10) == []
+
+
 def test_updates_are_queued_for_sent_alerts_with_fewer_sources(
     any_store: Store, clock: Clock
 ) -> None:

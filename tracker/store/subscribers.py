@@ -508,8 +508,11 @@ def record_outcomes(store: Store, now: datetime, sent: Sequence[Sent],
                                    execution_options={"synchronize_session": False})
             _rearm_stale(tx, ids, now)
         if retries:
+            # a row another process has sent meanwhile (its claim ran out while this one
+            # waited, e.g. on a chat's gate) stays sent: a late retry never re-queues it
             conn.execute(
-                table.update().where(table.c.id == bindparam("b_id")).values(
+                table.update().where(table.c.id == bindparam("b_id"),
+                                     table.c.state == "pending").values(
                     state=bindparam("b_state"), next_attempt_at=bindparam("b_next"),
                     last_error=bindparam("b_error"), attempts=table.c.attempts + 1,
                     lease_owner=None, lease_expires=None),
