@@ -36,6 +36,7 @@ def lock_keys(events: Iterable[DetectedEvent]) -> list[str]:
 class _Base:
     def __init__(self, candidates: list[TimelineEvent]) -> None:
         self.candidates = candidates
+        self.known = {c.id for c in candidates}  # ids of the candidates, kept as they grow
         self.batch = TimelineBatch()
         self.joined_alerted: set[int] = set()
         self.by_item: dict[int, list[TimelineEvent]] = {}  # events placed for each item
@@ -72,6 +73,7 @@ class _Base:
             follow_up_of=previous.id if previous else None, recap=ev.recap,
             first_reported=item.published, sentences=sentences, first_entities=first)
         self.candidates.append(created)
+        self.known.add(created.id)
         self.by_item.setdefault(item.id, []).append(created)
         return created
 
@@ -82,8 +84,7 @@ class LegacyPlacer(_Base):
     def place(self, item: StoredItem, ev: DetectedEvent,
               linked: Sequence[TimelineEvent]) -> int | None:
         when = event_time(ev, item.published, item.first_seen)
-        known = {c.id for c in self.candidates}
-        pool = [*self.candidates, *(c for c in linked if c.id not in known)]
+        pool = [*self.candidates, *(c for c in linked if c.id not in self.known)]
         same = find_same(ev, when, pool, frozenset(c.id for c in linked))
         if same is not None:
             return self._join(item, ev, same)
@@ -108,6 +109,7 @@ class Placer(_Base):
 
     def _add(self, c: TimelineEvent) -> None:
         self.candidates.append(c)
+        self.known.add(c.id)
         self._by_type.setdefault(c.type, []).append(c)
         for key in _keys(c.type, c.entities):
             self._index.setdefault(key, []).append(c)
