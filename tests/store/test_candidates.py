@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import event as sa_event
 
 from tests.conftest import Clock, migrated_store
 from tracker.config import FeedConfig
@@ -99,21 +99,30 @@ def test_items_after_returns_only_sources_newer_than_the_mark(store: Store, cloc
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_placement_reads_scan_no_whole_table(store: Store, clock: Clock) -> None:
-    """On SQLite the candidate reads and items_after search indexes: their query plans
-    read no table (event, event_entity, event_source, item) from end to end."""
-    from tracker.store.candidates import _query
-    from tracker.store.repo import EventSourceRow, ItemRow, col, exists, select
-
+    """On SQLite the statements that candidate reads and items_after send search indexes:
+    their query plans read no table (event, event_entity, event_source, item) end to end."""
     _timeline(store, clock)
     since, until = clock() - timedelta(days=30), clock()
-    is_source = exists().where(col(EventSourceRow.item_id) == col(ItemRow.id))
-    queries = [_query(Window("export_permit", since, until, frozenset({"nvidia"}))),
-               _query(Window("export_permit", since, until)),
-               select(ItemRow.id).where(col(ItemRow.id) > 5, ItemRow.first_seen >= since,
-                                        is_source)]
+    sent: list[tuple[str, object]] = []
+
+    def record(_conn: object, _cursor: object, statement: str, parameters: object,
+               *_: object) -> None:
+        if statement.lstrip().startswith("SELECT"):
+            sent.append((statement, parameters))
+
+    sa_event.listen(store.engine, "before_cursor_execute", record)
+    with store.tx() as tx:
+        tx.candidates([Window("export_permit", since, until, frozenset({"nvidia"})),
+                       Window("chip_launch", since, until)])
+        tx.items_after(0, since)
+        tx.items_after(5, since)
+    sa_event.remove(store.engine, "before_cursor_execute", record)
+    assert len(sent) == 4
     with store.engine.connect() as conn:
-        for q in queries:
-            compiled = q.compile(conn, compile_kwargs={"literal_binds": True})
-            plan = [row[-1] for row in conn.execute(text(f"EXPLAIN QUERY PLAN {compiled}"))]
+        raw = conn.connection.dbapi_connection
+        assert raw is not None
+        for statement, parameters in sent:
+            plan = [row[-1] for row in raw.execute(f"EXPLAIN QUERY PLAN {statement}",
+                                                   parameters)]  # type: ignore[arg-type]
             scans = {step.split()[1] for step in plan if step.startswith("SCAN")}
             assert not scans & {"event", "event_entity", "event_source", "item"}, plan

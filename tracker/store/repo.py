@@ -679,13 +679,16 @@ class Tx:
 
         The source test is a correlated EXISTS on the event source's item index: it reads
         only the sources of the items in range, where ``IN (SELECT item_id ...)`` read every
-        stored source (89 ms per feed at 1,000,000 items, see bench_ingest_scale)."""
+        stored source (see bench_ingest_scale). Without a mark yet (``last_id`` 0: a new
+        process) the range is the window, through the first-seen index; with one, the ids
+        after it (the primary key, already in order), so neither grows with the store.
+        """
         is_source = exists().where(col(EventSourceRow.item_id) == col(ItemRow.id))
-        rows = self.session.exec(
-            select(ItemRow.id, ItemRow.title, ItemRow.summary, ItemRow.first_seen)
-            .where(col(ItemRow.id) > last_id, ItemRow.first_seen >= since, is_source)
-            .order_by(col(ItemRow.id))
-        ).all()
+        q = select(ItemRow.id, ItemRow.title, ItemRow.summary, ItemRow.first_seen).where(
+            ItemRow.first_seen >= since, is_source)
+        if last_id > 0:
+            q = q.where(col(ItemRow.id) > last_id).order_by(col(ItemRow.id))
+        rows = sorted(self.session.exec(q).all(), key=lambda r: r[0] or 0)
         return [(i, f"{t} {s}", seen) for i, t, s, seen in rows if i is not None]
 
     def events_of_items(self, item_ids: Collection[int]) -> dict[int, list[TimelineEvent]]:
