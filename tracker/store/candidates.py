@@ -1,7 +1,7 @@
 """The timeline events a feed's new events could be placed on, read by window.
 
-Placement asks, per event type, for the events of that type dated in a window and, where
-every event of the batch names a main entity, involving one of those entities. Each
+Placement asks, per event type, for the events of that type dated in a window and, unless
+an event naming no main entity asks for the type, involving one of the batch's entities. Each
 window is one index range: ``event_entity (entity_id, sort_date, event_id)`` (migration
 0010) when entities are given, ``event (type, sort_date)`` otherwise. Only the columns
 placement reads are selected, in Core (no ORM rows): the headline and evidence are left
@@ -75,16 +75,15 @@ def windows_of(wanted: Sequence[tuple[Collection[str], datetime, datetime, Colle
                ) -> list[Window]:
     """One window per type from ``(types, since, until, main entities)`` per event: the
     type's earliest ``since``, latest ``until`` and its events' entities; no entity filter
-    at all when an event of the batch names none (as placement's pools then reach every
-    event of its types)."""
-    anonymous = any(not entities for _, _, _, entities in wanted)
-    spans: dict[str, tuple[datetime, datetime, set[str]]] = {}
+    for a type that an event naming none asks for (its pool reaches every event of it)."""
+    spans: dict[str, tuple[datetime, datetime, set[str], bool]] = {}
     for types, since, until, entities in wanted:
         for t in types:
-            lo, hi, names = spans.get(t, (since, until, set()))
-            spans[t] = (min(lo, since), max(hi, until), names | set(entities))
+            lo, hi, names, anonymous = spans.get(t, (since, until, set(), False))
+            spans[t] = (min(lo, since), max(hi, until), names | set(entities),
+                        anonymous or not entities)
     return [Window(t, lo, hi, frozenset() if anonymous else frozenset(names))
-            for t, (lo, hi, names) in sorted(spans.items())]
+            for t, (lo, hi, names, anonymous) in sorted(spans.items())]
 
 
 def read_candidates(session: Session, windows: Sequence[Window]) -> list[TimelineEvent]:
