@@ -2,10 +2,12 @@
 
 Builds a synthetic SQLite store of ``--stored`` items (default 1,000,000) with Core bulk
 inserts: 1,000 feeds, the items, one timeline event per two items (each with its source,
-two entity rows and its status row). The history is dated over the year that ends four
-months before the bench clock, so it lies outside every placement window of the new items:
-what is measured is how the reads grow with the store's size, not with how busy its last
-weeks were. (The item search index, ``item_fts``, is not filled for the history.)
+two entity rows and its status row). The history is dated over the year that ends
+``--gap-days`` (default 120) before the bench clock. With the default, most of it lies
+outside the new items' placement windows but not all: a "last year" financial result
+reads a two-year window. ``--gap-days 1200`` puts it outside every window, which measures
+how the reads grow with the store's size alone, not with how busy its recent past was.
+(The item search index, ``item_fts``, is not filled for the history.)
 
 Then, in this one process, the real pipeline (shipped config and classifier, identity
 placement) ingests bench_poll's first ``--feeds`` feeds × ``--items`` items (default 100 ×
@@ -59,7 +61,6 @@ from tracker.store.tables import (
 )
 
 NOW = datetime(2025, 8, 29, 12, 0, tzinfo=UTC)
-HISTORY_END = NOW - timedelta(days=120)
 HISTORY_DAYS = 365
 TYPES = ["export_permit", "export_restriction", "purchase_guidance", "security_review",
          "mass_production", "chip_launch", "financial_results", "supply_constraint"]
@@ -81,8 +82,10 @@ def _engine(path: Path) -> Any:
     return engine
 
 
-def build_store(path: Path, stored: int, feeds: int = 1000) -> float:
-    """Fill a migrated SQLite store at ``path`` with ``stored`` items; seconds it took."""
+def build_store(path: Path, stored: int, gap_days: int = 120, feeds: int = 1000) -> float:
+    """Fill a migrated SQLite store at ``path`` with ``stored`` items over the year that
+    ends ``gap_days`` before the bench clock; seconds it took."""
+    history_end = NOW - timedelta(days=gap_days)
     started = time.perf_counter()
     engine = _engine(path)
     rng = random.Random(14)
@@ -100,7 +103,7 @@ def build_store(path: Path, stored: int, feeds: int = 1000) -> float:
         items, events, sources, entities, statuses = [], [], [], [], []
         for n in range(start, min(stored, start + CHUNK)):
             item_id += 1
-            seen = HISTORY_END - timedelta(seconds=(stored - n) * HISTORY_DAYS * 86400 / stored)
+            seen = history_end - timedelta(seconds=(stored - n) * HISTORY_DAYS * 86400 / stored)
             company, product = COMPANIES[n % 12], PRODUCTS[(n // 12) % 4]
             title = f"خبر تاريخي رقم {n} عن {company}"
             items.append({"id": item_id, "feed_id": 1 + n % feeds, "key": f"guid:h{n}",
@@ -304,6 +307,8 @@ def main() -> None:
     parser.add_argument("--keep", type=Path, help="reuse (or keep) the synthetic store here")
     parser.add_argument("--top", type=int, default=0,
                         help="print each run's N slowest SQL statements (total time)")
+    parser.add_argument("--gap-days", type=int, default=120,
+                        help="the synthetic history ends this many days before the clock")
     parser.add_argument("--reads", default="after,before",
                         help="which reads to run: after, before or both (default)")
     parser.add_argument("--profile", action="store_true",
@@ -322,7 +327,7 @@ def main() -> None:
         big = args.keep or work / "stored.db"
         build_s = 0.0
         if not big.exists():
-            build_s = build_store(big, args.stored)
+            build_s = build_store(big, args.stored, args.gap_days)
             print(f"built {args.stored:,} stored items in {build_s:.1f} s", file=sys.stderr)
         empty = work / "empty.db"
         _engine(empty).dispose()
