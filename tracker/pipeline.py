@@ -422,7 +422,7 @@ class Pipeline:
             mentions = {item.id: [m for _, m in pairs] for item, pairs in collapsed}
             tx.lock_event_keys(lock_keys(ev for _, events in found for ev in events))
         candidates = self._candidates(tx, found, now)
-        placer: Placer | LegacyPlacer = (Placer(candidates) if identity
+        placer: Placer | LegacyPlacer = (Placer(candidates, _FOLLOW_SPAN) if identity
                                          else LegacyPlacer(candidates))
         near = {item.id: self.near.match_and_add(item.id, f"{item.title} {item.summary}",
                                                  item.first_seen) for item, _ in found}
