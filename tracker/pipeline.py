@@ -48,6 +48,7 @@ from tracker.neardup import NearDuplicates
 from tracker.ops.feedhealth import FeedState, Health, HealthPolicy, adaptive_interval, assess
 from tracker.ops.feedhealth import transition as health_transition
 from tracker.placing import LegacyPlacer, Placer, lock_keys
+from tracker.store.candidates import windows_of
 from tracker.store.repo import (
     FeedView,
     QuietFetch,
@@ -421,7 +422,7 @@ class Pipeline:
             mentions = {item.id: [m for _, m in pairs] for item, pairs in collapsed}
             tx.lock_event_keys(lock_keys(ev for _, events in found for ev in events))
         candidates = self._candidates(tx, found, now)
-        placer: Placer | LegacyPlacer = (Placer(candidates) if identity
+        placer: Placer | LegacyPlacer = (Placer(candidates, _FOLLOW_SPAN) if identity
                                          else LegacyPlacer(candidates))
         near = {item.id: self.near.match_and_add(item.id, f"{item.title} {item.summary}",
                                                  item.first_seen) for item, _ in found}
@@ -451,25 +452,18 @@ class Pipeline:
 
     def _candidates(self, tx: Tx, found: Sequence[tuple[StoredItem, Sequence[DetectedEvent]]],
                     now: datetime) -> list[TimelineEvent]:
-        """Timeline events any of these events could join, in one query."""
-        times: list[datetime] = []
-        types: set[str] = set()
-        entities: set[str] = set()
-        anonymous = False
+        """Timeline events any of these events could join or follow up: one window per
+        type, from each event's own time span (see :mod:`tracker.store.candidates`)."""
+        wanted = []
         follow_span = _FOLLOW_SPAN if self.settings.identity else timedelta(0)
         for item, events in found:
             for ev in events:
                 when = event_time(ev, item.published, item.first_seen)
                 span = window(ev) * 2
-                times += [when - max(span, follow_span), when + span]
-                types.add(ev.type)
-                if self.settings.identity:
-                    types.update(FOLLOWS.get(ev.type, ()))
-                mine = main_entities(ev.entities)
-                entities |= mine
-                anonymous |= not mine
-        return tx.events_between(sorted(types), min(times), max(times),
-                                 () if anonymous else entities, limit=5000)
+                types = (ev.type, *(FOLLOWS.get(ev.type, ()) if self.settings.identity else ()))
+                wanted.append((types, when - max(span, follow_span), when + span,
+                               main_entities(ev.entities)))
+        return tx.candidates(windows_of(wanted))
 
     def _recipients(self, ref: int, ev: DetectedEvent, subscribers: Sequence[Subscription],
                     now: datetime) -> list[tuple[int, str, str | None]]:

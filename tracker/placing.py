@@ -10,6 +10,7 @@ batch. Both are pure apart from the batch they fill; the store writes it.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
 
 from tracker.model import DetectedEvent, EntityRef, TimelineEvent
 from tracker.store.repo import NewEvent, SourceNote, StoredItem, TimelineBatch
@@ -22,6 +23,7 @@ from tracker.timeline import (
     mention,
     of_event,
     place,
+    window,
 )
 from tracker.timeline.identity import FOLLOWS
 
@@ -36,6 +38,7 @@ def lock_keys(events: Iterable[DetectedEvent]) -> list[str]:
 class _Base:
     def __init__(self, candidates: list[TimelineEvent]) -> None:
         self.candidates = candidates
+        self.known = {c.id for c in candidates}  # ids of the candidates, kept as they grow
         self.batch = TimelineBatch()
         self.joined_alerted: set[int] = set()
         self.by_item: dict[int, list[TimelineEvent]] = {}  # events placed for each item
@@ -72,6 +75,7 @@ class _Base:
             follow_up_of=previous.id if previous else None, recap=ev.recap,
             first_reported=item.published, sentences=sentences, first_entities=first)
         self.candidates.append(created)
+        self.known.add(created.id)
         self.by_item.setdefault(item.id, []).append(created)
         return created
 
@@ -82,8 +86,7 @@ class LegacyPlacer(_Base):
     def place(self, item: StoredItem, ev: DetectedEvent,
               linked: Sequence[TimelineEvent]) -> int | None:
         when = event_time(ev, item.published, item.first_seen)
-        known = {c.id for c in self.candidates}
-        pool = [*self.candidates, *(c for c in linked if c.id not in known)]
+        pool = [*self.candidates, *(c for c in linked if c.id not in self.known)]
         same = find_same(ev, when, pool, frozenset(c.id for c in linked))
         if same is not None:
             return self._join(item, ev, same)
@@ -98,8 +101,13 @@ class Placer(_Base):
     entity, and those naming none; their mentions are built once per batch.
     """
 
-    def __init__(self, candidates: list[TimelineEvent]) -> None:
+    def __init__(self, candidates: list[TimelineEvent],
+                 reach: timedelta | None = None) -> None:
+        """``reach``: how far back from a mention's time a stored candidate may lie (the
+        follow-up span; the read used the same), besides the mention's own time window;
+        None: every candidate of its keys, whatever its date."""
         super().__init__([])
+        self._reach = reach
         self._index: dict[tuple[str, str], list[TimelineEvent]] = {}
         self._mentions: dict[int, Mention] = {}
         self._by_type: dict[str, list[TimelineEvent]] = {}
@@ -108,11 +116,12 @@ class Placer(_Base):
 
     def _add(self, c: TimelineEvent) -> None:
         self.candidates.append(c)
+        self.known.add(c.id)
         self._by_type.setdefault(c.type, []).append(c)
         for key in _keys(c.type, c.entities):
             self._index.setdefault(key, []).append(c)
 
-    def _pool(self, ev: DetectedEvent, linked: Sequence[TimelineEvent]
+    def _pool(self, ev: DetectedEvent, linked: Sequence[TimelineEvent], when: datetime,
               ) -> list[tuple[TimelineEvent, Mention]]:
         types = (ev.type, *FOLLOWS.get(ev.type, ()))
         keys = _keys(ev.type, ev.entities)
@@ -123,6 +132,10 @@ class Placer(_Base):
             for _, entity in keys:
                 found.update((c.id, c) for c in self._index.get((t, entity), ()))
             found.update((c.id, c) for c in self._index.get((t, ""), ()))
+        if self._reach is not None:  # stored events outside the mention's reach: not it
+            span = window(ev) * 2
+            lo, hi = when - max(span, self._reach), when + span
+            found = {i: c for i, c in found.items() if i < 0 or lo <= c.sort_date <= hi}
         found.update((c.id, c) for c in linked if c.type in types)
         out = []
         for c in found.values():
@@ -137,7 +150,8 @@ class Placer(_Base):
         """The event ref ``ev`` (read as ``m`` when given) went to, or None for a
         background mention dropped."""
         m = m or mention(ev, item.published, item.first_seen)
-        decision = place(m, self._pool(ev, linked), frozenset(c.id for c in linked))
+        when = event_time(ev, item.published, item.first_seen)
+        decision = place(m, self._pool(ev, linked, when), frozenset(c.id for c in linked))
         if decision.event is not None:
             assert decision.verdict is not None
             return self._join(item, ev, decision.event,

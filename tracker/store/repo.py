@@ -20,7 +20,17 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from sqlalchemy import ColumnElement, Table, bindparam, func, insert, or_, text, update
+from sqlalchemy import (
+    ColumnElement,
+    Table,
+    bindparam,
+    exists,
+    func,
+    insert,
+    or_,
+    text,
+    update,
+)
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlmodel import Session, col, select
@@ -35,6 +45,7 @@ from tracker.model import (
     TimelineEntry,
     TimelineEvent,
 )
+from tracker.store.candidates import Window, read_candidates
 from tracker.store.tables import (
     EventEntityRow,
     EventRow,
@@ -522,6 +533,10 @@ class Tx:
         rows = self.session.exec(q.order_by(col(EventRow.sort_date).desc()).limit(limit)).all()
         return [_event_view(r) for r in rows]
 
+    def candidates(self, windows: Sequence[Window]) -> list[TimelineEvent]:
+        """The events placement could put new events on (see :mod:`.candidates`)."""
+        return read_candidates(self.session, windows)
+
     def create_event(
         self, ev: DetectedEvent, *, headline: str, sort_date: datetime, now: datetime,
         outlet: str, follow_up_of: int | None = None,
@@ -660,13 +675,20 @@ class Tx:
 
     def items_after(self, last_id: int, since: datetime) -> list[tuple[int, str, datetime]]:
         """(id, title + summary, first seen) of items newer than ``last_id`` that are the
-        source of a timeline event (the only ones near-duplicate matching can use)."""
-        rows = self.session.exec(
-            select(ItemRow.id, ItemRow.title, ItemRow.summary, ItemRow.first_seen)
-            .where(col(ItemRow.id) > last_id, ItemRow.first_seen >= since,
-                   col(ItemRow.id).in_(select(EventSourceRow.item_id)))
-            .order_by(col(ItemRow.id))
-        ).all()
+        source of a timeline event (the only ones near-duplicate matching can use).
+
+        The source test is a correlated EXISTS on the event source's item index: it reads
+        only the sources of the items in range, where ``IN (SELECT item_id ...)`` read every
+        stored source (see bench_ingest_scale). Without a mark yet (``last_id`` 0: a new
+        process) the range is the window, through the first-seen index; with one, the ids
+        after it (the primary key, already in order), so neither grows with the store.
+        """
+        is_source = exists().where(col(EventSourceRow.item_id) == col(ItemRow.id))
+        q = select(ItemRow.id, ItemRow.title, ItemRow.summary, ItemRow.first_seen).where(
+            ItemRow.first_seen >= since, is_source)
+        if last_id > 0:
+            q = q.where(col(ItemRow.id) > last_id).order_by(col(ItemRow.id))
+        rows = sorted(self.session.exec(q).all(), key=lambda r: r[0] or 0)
         return [(i, f"{t} {s}", seen) for i, t, s, seen in rows if i is not None]
 
     def events_of_items(self, item_ids: Collection[int]) -> dict[int, list[TimelineEvent]]:

@@ -232,7 +232,7 @@ class EventEntityRow(SQLModel, table=True):
     __tablename__ = "event_entity"
     __table_args__ = (
         UniqueConstraint("event_id", "entity_id", name="uq_event_entity"),
-        Index("ix_event_entity_entity_date", "entity_id", "sort_date"),
+        Index("ix_event_entity_entity_date_event", "entity_id", "sort_date", "event_id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
