@@ -67,7 +67,7 @@ def test_kept_parts_stay_right_when_the_bound_clears_them(
     small = load_model()
     for key, want in zip(keys * 2, expected, strict=True):
         assert np.allclose(small.batch_scores([key], [()]), want)
-    assert len(small._kept["words"].rows) <= 6  # cleared, not grown without bound
+    assert len(small._words.rows) <= 6  # cleared, not grown without bound
     assert small.top_words(keys[0].split(), "chip_launch") == expected_words
 
 

@@ -92,13 +92,15 @@ class TypeModel:
     thresholds: npt.NDArray[np.float64]
     idf: npt.NDArray[np.float32]  # (DIM,)
     meta: dict[str, Any] = field(default_factory=dict)
-    _kept: dict[str, Any] = field(default_factory=dict, init=False, compare=False,
-                                  repr=False)
+    # score parts kept from item to item (filled as sentences are scored)
+    _words: _Kept = field(init=False, compare=False, repr=False)
+    _pairs: _Kept = field(init=False, compare=False, repr=False)
+    _signals: dict[frozenset[str], npt.NDArray[np.float64]] = field(
+        default_factory=dict, init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
-        self._kept["words"] = _Kept(self.word_parts)
-        self._kept["pairs"] = _Kept(self.pair_parts)
-        self._kept["signals"] = {}
+        object.__setattr__(self, "_words", _Kept(self.word_parts))
+        object.__setattr__(self, "_pairs", _Kept(self.pair_parts))
 
     def index(self, type_id: str) -> int:
         return self.types.index(type_id)
@@ -129,7 +131,7 @@ class TypeModel:
         return np.hstack([self.weights[ids] * idf[:, None], (idf ** 2)[:, None]])
 
     def _signal_part(self, signals: Iterable[str]) -> npt.NDArray[np.float64]:
-        kept: dict[frozenset[str], npt.NDArray[np.float64]] = self._kept["signals"]
+        kept = self._signals
         key = signals if isinstance(signals, frozenset) else frozenset(signals)
         part = kept.get(key)
         if part is None:
@@ -148,8 +150,7 @@ class TypeModel:
         n_types = len(self.types)
         split = [k.split() for k in keys]
         counts = np.array([len(ws) for ws in split], dtype=np.int64)
-        words: _Kept = self._kept["words"]
-        pairs: _Kept = self._kept["pairs"]
+        words, pairs = self._words, self._pairs
         word_rows = words.of([w for ws in split for w in ws])  # before reading the tables:
         pair_rows = pairs.of([f"{a} {b}" for ws in split for a, b in itertools.pairwise(ws)])
         per_word = _segment_sums(words.table[word_rows, :2 * n_types + 1], counts)
@@ -186,7 +187,7 @@ class TypeModel:
         unique = list(dict.fromkeys(words))
         if not unique:
             return ()
-        kept: _Kept = self._kept["words"]
+        kept = self._words
         rows = kept.of(unique)  # first: it may grow the table
         parts = kept.table[rows]
         j, n_types = self.types.index(type_id), len(self.types)

@@ -921,18 +921,6 @@ class Store:
             if row.event_id is not None:
                 tx.mark_alerted(row.event_id)
 
-    def mark_retry(self, outbox_id: int, error: str, next_attempt_at: datetime,
-                   give_up: bool = False) -> None:
-        with self.tx() as tx:
-            row = tx.session.get(OutboxRow, outbox_id)
-            assert row is not None
-            row.attempts += 1
-            row.last_error = error[:2000]
-            row.next_attempt_at = next_attempt_at
-            row.state = "failed" if give_up else "pending"
-            row.lease_owner = row.lease_expires = None
-            tx.session.add(row)
-
     def outbox_counts(self) -> dict[str, int]:
         with self.tx() as tx:
             rows = tx.session.exec(
