@@ -192,8 +192,9 @@ def _rss(outlet: str, reports: Sequence[Report]) -> bytes:
 
 
 async def run_replay(replay: Replay, config: Any, *, identity: bool = True,
-                     engine: Any = None) -> list[EventSeen]:
-    """Replay every report through a real pipeline on a fresh SQLite store; the timeline."""
+                     engine: Any = None, inspect: Any = None) -> list[EventSeen]:
+    """Replay every report through a real pipeline on a fresh SQLite store; the timeline.
+    ``inspect(store)``, when given, reads the store before it is thrown away."""
     from dataclasses import replace
 
     from tracker.app import fetch_settings, load_classifier, pipeline_settings
@@ -244,6 +245,8 @@ async def run_replay(replay: Replay, config: Any, *, identity: bool = True,
                 tuple(s.url.rsplit("/", 2)[-2] + "/" + s.url.rsplit("/", 1)[-1]
                       for s in detail.sources if s.url),
                 len(detail.alert_chats), entry.event.follow_up_of))
+        if inspect is not None:
+            inspect(store)
         db.dispose()
         return out
 

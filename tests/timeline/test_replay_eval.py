@@ -63,3 +63,42 @@ def test_the_replay_meets_the_targets_through_the_real_pipeline() -> None:
     assert scored.exactly_one_alert == scored.real_events, scored.problems
     assert scored.silent_alerts == 0
     assert scored.follow_ups_linked == scored.follow_ups, scored.problems
+
+
+def test_every_export_of_the_replayed_timeline_lists_each_event_once() -> None:
+    """Each of the six weekly exports of the replay's timeline holds every event of its week
+    once: as many JSON events, CSV rows, calendar entries and TimelineJS slides as events,
+    each event's headline in the Markdown and its one card in the HTML."""
+    import csv
+    import io
+    import json
+    from datetime import UTC, datetime
+
+    from tracker.export import render_export
+    from tracker.export._week import week_of
+    from tracker.readside import load_labels
+
+    config = load_config(REPO / "config" / "tracker.toml", env={})
+    entries: list = []
+    asyncio.run(run_replay(load_replay(REPLAY), config, inspect=lambda store: entries.extend(
+        store.timeline(limit=None, newest_first=False))))
+    labels = load_labels(config)
+    weeks: dict[str, list] = {}
+    for e in entries:
+        weeks.setdefault(week_of(e.event.sort_date.date()), []).append(e)
+    assert sum(len(w) for w in weeks.values()) == len(entries) >= 30
+    for week, members in weeks.items():
+        def out(fmt: str, week: str = week, members: list = members) -> str:
+            return render_export(fmt, members, week=week, tz="UTC", labels=labels,
+                                 generated_at=datetime(2026, 1, 1, tzinfo=UTC)).decode("utf-8")
+        data = json.loads(out("json"))
+        listed = data["events"] if isinstance(data, dict) else data
+        assert len(listed) == len(members)
+        assert len(list(csv.DictReader(io.StringIO(out("csv"))))) == len(members)
+        assert out("ics").count("BEGIN:VEVENT") == len(members)
+        assert len(json.loads(out("timelinejs"))["events"]) == len(members)
+        md, page = out("md"), out("html")
+        for e in members:
+            assert e.event.headline in md
+            assert page.count(f'id="event-{e.event.id}"') == 1
+        assert page.count('<article class="event"') == len(members)
