@@ -1,14 +1,16 @@
-"""A database error while a feed is ingested is recorded on the feed and frees its lease.
+"""A database error while a feed is ingested is recorded on the feed and frees its lease, on
+SQLite and on PostgreSQL.
 
 The error is real: between the fetch and the ingest, the ``item`` table is renamed away
 through a second connection (a fetcher wrapper does it at the fetch seam), so the insert
-fails inside SQLite exactly as a broken schema or a refused value would.
+fails inside the database exactly as a broken schema or a refused value would.
 """
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
+
+from sqlalchemy import create_engine, text
 
 from tests.conftest import Clock
 from tests.pipeline.helpers import FeedRow, make_config, rows, running
@@ -21,26 +23,30 @@ FIXTURE = Path(__file__).parents[1] / "data" / "feeds" / "parse" / "undeclared_c
 class _BreaksTheItemTable:
     """Fetches for real, then renames the item table so the ingest that follows fails."""
 
-    def __init__(self, inner: Fetcher, db_file: Path) -> None:
+    def __init__(self, inner: Fetcher, db_url: str) -> None:
         self.inner = inner
-        self.db_file = db_file
+        self.db_url = db_url
 
     async def fetch(self, url: str, state: FetchState | None = None) -> FetchResult:
         result = await self.inner.fetch(url, state)
-        with sqlite3.connect(self.db_file) as conn:
-            conn.execute("ALTER TABLE item RENAME TO item_elsewhere")
+        engine = create_engine(self.db_url)
+        try:
+            with engine.begin() as conn:
+                conn.execute(text("ALTER TABLE item RENAME TO item_elsewhere"))
+        finally:
+            engine.dispose()
         return result
 
 
-async def test_store_error_is_recorded_and_lease_released(tmp_path: Path, clock: Clock) -> None:
+async def test_store_error_is_recorded_and_lease_released(database_url: str,
+                                                          clock: Clock) -> None:
     """The feed's failure count, kind and message are written and the lease is free again."""
-    db_file = tmp_path / "tracker.db"
     with FeedServer() as srv:
         srv.add("/feed.xml", FIXTURE.read_bytes(), content_type="application/xml")
-        cfg = make_config(f"sqlite:///{db_file}", [{"url": srv.url("/feed.xml"), "name": "f"}])
+        cfg = make_config(database_url, [{"url": srv.url("/feed.xml"), "name": "f"}])
         async with running(cfg, clock) as (app, _):
             real = app.pipeline.fetcher_for(srv.url("/feed.xml"))
-            app.pipeline.fetcher_for = lambda url: _BreaksTheItemTable(real, db_file)  # type: ignore[assignment,return-value]
+            app.pipeline.fetcher_for = lambda url: _BreaksTheItemTable(real, database_url)  # type: ignore[assignment,return-value]
             report = await app.pipeline.run_cycle(all_feeds=True)
             (feed,) = rows(app, FeedRow)
     (polled,) = report.feeds
