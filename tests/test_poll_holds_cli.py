@@ -22,15 +22,19 @@ def _tracker(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
 
 
 def test_retry_after_survives_between_runs_unless_forced(tmp_path: Path) -> None:
-    """A 429's Retry-After keeps the next `poll --once` away; --force polls it anyway."""
+    """A 429's or a 503's Retry-After keeps the next `poll --once` away (neither counts as a
+    failure); --force polls them anyway."""
     feed = rss([Item("خبر عن الرقائق", link="/n/1", guid="n1")])
     with FeedServer() as srv:
         srv.script("/busy.xml", [Response(status=429, headers={"Retry-After": "3600"}),
                                  Response(body=feed)])
+        srv.script("/down.xml", [Response(status=503, headers={"Retry-After": "3600"}),
+                                 Response(body=feed)])
         srv.add("/calm.xml", feed)
         srv.add("/new.xml", feed)
         srv.add_redirect("/old.xml", "/new.xml", status=308)
-        feeds = {"busy": srv.url("/busy.xml"), "calm": srv.url("/calm.xml"),
+        feeds = {"busy": srv.url("/busy.xml"), "down": srv.url("/down.xml"),
+                 "calm": srv.url("/calm.xml"),
                  "moved": srv.url("/old.xml")}
         cfg = write_config(tmp_path, feeds, watch_all=False)
         first = _tracker("poll", "--once", "--config", str(cfg), cwd=tmp_path)
@@ -39,7 +43,9 @@ def test_retry_after_survives_between_runs_unless_forced(tmp_path: Path) -> None
         second = _tracker("poll", "--once", "--config", str(cfg), cwd=tmp_path)
         assert second.returncode == 0, second.stderr
         assert "server asked to wait until" in second.stderr
+        assert second.stderr.count("server asked to wait until") == 2
         assert len(srv.requests_for("/busy.xml")) == 1  # the wait was honoured
+        assert len(srv.requests_for("/down.xml")) == 1
         assert len(srv.requests_for("/calm.xml")) == 2  # every other feed is still polled
         listing = _tracker("feeds", "--config", str(cfg), cwd=tmp_path)
         assert listing.returncode == 0, listing.stderr
@@ -49,3 +55,4 @@ def test_retry_after_survives_between_runs_unless_forced(tmp_path: Path) -> None
         forced = _tracker("poll", "--once", "--force", "--config", str(cfg), cwd=tmp_path)
         assert forced.returncode == 0, forced.stderr
         assert len(srv.requests_for("/busy.xml")) == 2
+        assert len(srv.requests_for("/down.xml")) == 2
