@@ -4,17 +4,20 @@ tests/data/feeds/server/, run through the real pipeline against the loopback fee
 A fixture gives the ``feed`` path, the scripted ``routes`` (per path, the responses in turn,
 the last repeating: ``status``, ``headers``, ``content_type``, ``body`` text — or
 ``body_cut`` with ``cut_after``, the body cut inside the first character of that text — or
-``drip_chunks``/``drip_every``), optional ``config`` sections, the ``cycles`` to run
+``drip_chunks``/``drip_every``; ``repeat`` ``{"token", "text", "times"}`` puts ``text``
+``times`` over where ``token`` stands in the body, for huge fields; ``gzip_bomb`` N, a gzip
+body that inflates to N bytes), optional ``config`` sections, the ``cycles`` to run
 (``advance_minutes`` first, ``honour_retry_after`` as ``poll --once`` does) and what must
 hold: ``statuses`` (of the polls that happened, in order), ``new_items`` per poll, ``items``
 stored, ``titles`` (all) or ``titles_include``, ``undated`` items, ``requests`` per path,
 ``moved_to``, ``retired``, ``failures``, ``error_kind``, ``error_contains``,
-``warning_contains``, ``notices`` (how many operator notices contain each text) and
-``max_seconds`` for the whole run.
+``warning_contains``, ``notices`` (how many operator notices contain each text),
+``max_title_chars`` (no stored title longer) and ``max_seconds`` for the whole run.
 """
 
 from __future__ import annotations
 
+import gzip
 import json
 import time
 from pathlib import Path
@@ -31,7 +34,15 @@ CASES = {p.stem: json.loads(p.read_text(encoding="utf-8")) for p in sorted(HERE.
 
 
 def _response(spec: dict[str, Any]) -> Response:
-    body = spec.get("body", "").encode("utf-8")
+    text = spec.get("body", "")
+    if "repeat" in spec:
+        repeat = spec["repeat"]
+        text = text.replace(repeat["token"], repeat["text"] * repeat["times"])
+    body = text.encode("utf-8")
+    headers = dict(spec.get("headers", {}))
+    if "gzip_bomb" in spec:
+        body = gzip.compress(b"<rss>" + b" " * spec["gzip_bomb"], compresslevel=9)
+        headers["Content-Encoding"] = "gzip"
     if "body_cut" in spec:
         full = spec["body_cut"].encode("utf-8")
         body = full[: full.index(spec["cut_after"].encode("utf-8")) + 1]  # inside a character
@@ -41,7 +52,7 @@ def _response(spec: dict[str, Any]) -> Response:
         body = b"".join(chunks)
     return Response(status=spec.get("status", 200), body=body,
                     content_type=spec.get("content_type", "application/rss+xml; charset=utf-8"),
-                    headers=spec.get("headers", {}), chunks=chunks,
+                    headers=headers, chunks=chunks,
                     drip=spec.get("drip_every", 0.0))
 
 
@@ -117,6 +128,8 @@ async def _run(case: dict[str, Any], db_url: str, clock: Clock) -> None:
         assert expect["warning_contains"] in (feed.last_warning or ""), why
     for text, count in expect.get("notices", {}).items():
         assert sum(1 for n in notices if text in n) == count, (why, notices)
+    if "max_title_chars" in expect:
+        assert 0 < max(len(i.title) for i in items) <= expect["max_title_chars"], why
     if "max_seconds" in expect:
         assert time.monotonic() - started < expect["max_seconds"], why
     for item in items:  # nothing a database or a terminal would choke on, and no mojibake
