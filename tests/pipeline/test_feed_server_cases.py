@@ -12,7 +12,8 @@ hold: ``statuses`` (of the polls that happened, in order), ``new_items`` per pol
 stored, ``titles`` (all) or ``titles_include``, ``undated`` items, ``requests`` per path,
 ``moved_to``, ``retired``, ``failures``, ``error_kind``, ``error_contains``,
 ``warning_contains``, ``notices`` (how many operator notices contain each text),
-``max_title_chars`` (no stored title longer) and ``max_seconds`` for the whole run.
+``max_title_chars`` (no stored title longer) and ``max_seconds`` for the cycles (not the
+app's start-up).
 """
 
 from __future__ import annotations
@@ -77,7 +78,6 @@ async def test_server_case_on_postgres(name: str, database_url: str, clock: Cloc
 
 async def _run(case: dict[str, Any], db_url: str, clock: Clock) -> None:
     expect, why = case["expect"], case["why"]
-    started = time.monotonic()
     with FeedServer() as srv:
         for route, responses in case["routes"].items():
             srv.script(route, [_response(r) for r in responses])
@@ -87,6 +87,7 @@ async def _run(case: dict[str, Any], db_url: str, clock: Clock) -> None:
         statuses: list[str] = []
         new_items: list[int] = []
         async with running(cfg, clock) as (app, _):
+            started = time.monotonic()  # the polls, not the app's start-up (migrations)
             for cycle in case["cycles"]:
                 clock.advance(minutes=cycle.get("advance_minutes", 0))
                 report = await app.pipeline.run_cycle(
@@ -94,6 +95,7 @@ async def _run(case: dict[str, Any], db_url: str, clock: Clock) -> None:
                 statuses += [r.status for r in report.feeds]
                 new_items += [r.new_items for r in report.feeds]
                 errors = [r.error or "" for r in report.feeds]
+            polled_for = time.monotonic() - started
             (feed,) = rows(app, FeedRow)
             items = rows(app, ItemRow)
             notices = [o.payload or "" for o in rows(app, OutboxRow) if o.kind == "notice"]
@@ -131,7 +133,7 @@ async def _run(case: dict[str, Any], db_url: str, clock: Clock) -> None:
     if "max_title_chars" in expect:
         assert 0 < max(len(i.title) for i in items) <= expect["max_title_chars"], why
     if "max_seconds" in expect:
-        assert time.monotonic() - started < expect["max_seconds"], why
+        assert polled_for < expect["max_seconds"], why
     for item in items:  # nothing a database or a terminal would choke on, and no mojibake
         assert "\x00" not in item.title + item.key + (item.guid or "") and "\x1b" not in item.title
         assert not any(m in item.title for m in ("ط§", "ظ„", "ط¥")), why
