@@ -15,7 +15,7 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def _tracker(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    env = {**os.environ, "PYTHONPATH": str(REPO), "COLUMNS": "400"}
     return subprocess.run([sys.executable, "-m", "tracker", *args], cwd=cwd, capture_output=True,
                           text=True, timeout=60, env=env)
 
@@ -61,16 +61,20 @@ def test_opml_import_of_a_broken_file_names_it_and_changes_nothing(tmp_path: Pat
 
 
 def test_feeds_test_shows_items_dates_and_events_without_storing(tmp_path: Path) -> None:
-    """`tracker feeds test URL` prints each decoded item, its UTC date and its events."""
+    """`tracker feeds test URL` prints each decoded item, its UTC date (or why it has none)
+    and its events."""
     cfg = _config(tmp_path)
     item = Item(title="هواوي تبدأ الإنتاج الضخم لرقائق أسيند 910C", link="/n/1", guid="1",
                 pub_date="الجمعة، ٢٩ أغسطس ٢٠٢٥ ٠٩:٠٠ GMT+3")
+    undated = Item(title="شركة ناشئة تعرض معالجاً جديداً", link="/n/2", guid="2",
+                   pub_date="Mon, 01 Sep 2025 10:00:00 +1500")
     with FeedServer() as srv:
-        srv.add("/f.xml", rss([item], encoding="utf-8", declared="windows-1256"),
+        srv.add("/f.xml", rss([item, undated], encoding="utf-8", declared="windows-1256"),
                 content_type="application/rss+xml; charset=windows-1256")
         proc = _tracker("feeds", "test", srv.url("/f.xml"), "--config", str(cfg), cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert "هواوي تبدأ الإنتاج الضخم" in proc.stdout
     assert "2025-08-29T06:00:00+00:00" in proc.stdout
+    assert "[missing: unreadable date 'Mon, 01 Sep 2025 10:00:00 +1500']" in proc.stdout
     assert "mass_production" in proc.stdout or "إنتاج" in proc.stdout
     assert not list(tmp_path.glob("**/*.db"))

@@ -258,9 +258,10 @@ async def _feeds_test(cfg: Config, url: str, timezone: str | None) -> None:
               highlight=False)
     for e in feed.entries:
         when = e.published.isoformat() if e.published else "—"
+        status = f"{e.date_status}: {e.date_problem}" if e.date_problem else e.date_status
         out.rule()
         out.print(terminal_text(f"{e.title}\n  key: {e.key}\n  link: {e.link}\n  published "
-                                f"(UTC): {when} [{e.date_status}]"), highlight=False, markup=False)
+                                f"(UTC): {when} [{status}]"), highlight=False, markup=False)
         article = Article(e.title, e.content or e.summary, e.published or _utc_now())
         out.print(terminal_text(render_report(article, engine.classify(article))),
                   highlight=False, markup=False)

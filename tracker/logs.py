@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import sys
 from collections.abc import Iterable
 from datetime import UTC, datetime
@@ -63,7 +64,15 @@ class TextFormatter(logging.Formatter):
         return line
 
 
+# What json.dumps(ensure_ascii=False) leaves raw but a terminal acts on: DEL, C1 (0x9B is an
+# 8-bit CSI), bidi embeddings/overrides/isolates. json.dumps already escapes C0 itself.
+_JSON_UNSAFE = re.compile("[\x7f-\x9f\u202a-\u202e\u2066-\u2069\u2028\u2029]")
+
+
 class JsonFormatter(logging.Formatter):
+    """One JSON object per line; feed strings stay intact, but as JSON escapes (``\\u001b``,
+    ``\\u009b``), never as raw control characters (a JSON log is also read in terminals)."""
+
     def format(self, record: logging.LogRecord) -> str:
         data: dict[str, object] = {
             "ts": datetime.fromtimestamp(record.created, UTC).isoformat(),
@@ -72,7 +81,8 @@ class JsonFormatter(logging.Formatter):
         }
         if record.exc_info:
             data["exception"] = self.formatException(record.exc_info)
-        return json.dumps(data, ensure_ascii=False, default=str)
+        line = json.dumps(data, ensure_ascii=False, default=str)
+        return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", line)
 
 
 def setup_logging(level: str = "INFO", fmt: str = "text", secrets: Iterable[str] = ()) -> None:

@@ -117,6 +117,27 @@ async def test_slow_drip_hits_total_timeout(server: FeedServer) -> None:
     assert caught.value.kind == "timeout"
 
 
+async def test_slow_drip_frees_its_per_host_slot_at_the_total_timeout(
+    server: FeedServer,
+) -> None:
+    """With one slot per host, a feed queued behind a drip server is fetched once the drip
+    is cut at ``total_timeout``, not when the drip would have ended (8 s here)."""
+    settings = FetchSettings(read_timeout=1.0, total_timeout=0.8, per_host=1)
+    server.add_drip("/drip.xml", [b"<!-- drip -->\n"] * 40, 0.2)
+    server.add("/next.xml", FEED)
+    async with build_client(settings) as client:
+        fetcher = Fetcher(client, settings)
+        started = time.monotonic()
+        drip = asyncio.create_task(fetcher.fetch(server.url("/drip.xml")))
+        await asyncio.sleep(0)  # the drip task starts and takes the host's one slot
+        queued = await fetcher.fetch(server.url("/next.xml"))
+        waited = time.monotonic() - started
+        with pytest.raises(FetchError) as caught:
+            await drip
+    assert caught.value.kind == "timeout" and queued.body == FEED
+    assert 0.8 <= waited < 3.0
+
+
 async def test_http_500_raises_with_status(server: FeedServer, fetcher: Fetcher) -> None:
     """A 500 gives FetchError(kind="http_500") with http_status and a readable message."""
     server.add("/err.xml", b"oops", status=500)

@@ -68,6 +68,7 @@ class Response:
     drip: float = 0.0  # seconds before each body chunk
     chunk_size: int = 65_536
     chunks: tuple[bytes, ...] | None = None  # send the body as exactly these pieces
+    reason: str | None = None  # the status line's reason phrase (latin-1), else the standard one
 
 
 @dataclass(frozen=True)
@@ -328,7 +329,7 @@ class FeedServer:
         close = request.headers.get("connection", "").lower() == "close"
         if close:
             headers["Connection"] = "close"
-        reason = _reason(status)
+        reason = response.reason if response.reason is not None else _reason(status)
         head = f"HTTP/1.1 {status} {reason}\r\n" + "".join(
             f"{name}: {value}\r\n" for name, value in headers.items()
         )

@@ -8,7 +8,9 @@ operator nothing. ``sniff`` looks at the start of the text, in this order:
 2. a ``<!DOCTYPE html`` or an ``<html`` root element (after an optional XML declaration and
    comments): ``"html"`` — and :func:`feed_links` lists the feeds the page advertises with
    ``<link rel="alternate" type="application/rss+xml|atom+xml|feed+json" href=…>``
-   (the convention of RSS/Atom autodiscovery), made absolute against the page URL;
+   (the convention of RSS/Atom autodiscovery), made absolute against the page URL, without
+   control characters (the page is a stranger's text and the links end up in error messages,
+   logs and the operator's terminal);
 3. anything else: ``"xml"``, for feedparser.
 """
 
@@ -23,6 +25,7 @@ BodyKind = Literal["json", "html", "xml"]
 
 _PROLOG = re.compile(r"\A(?:\s|<\?xml[^>]*\?>|<!--.*?-->)*", re.S)
 _HTML_START = re.compile(r"<!doctype\s+html|<html[\s>]", re.I)
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
 FEED_TYPES = frozenset({"application/rss+xml", "application/atom+xml", "application/feed+json",
                         "application/json", "application/rdf+xml"})
 
@@ -59,4 +62,13 @@ def feed_links(page: str, base_url: str, limit: int = 5) -> list[str]:
         finder.close()
     except (AssertionError, ValueError):  # html.parser on hopeless input
         pass
-    return list(dict.fromkeys(urljoin(base_url, h) for h in finder.hrefs))[:limit]
+    found: list[str] = []
+    for href in finder.hrefs:
+        href = _CONTROL.sub("", href).strip()
+        try:
+            url = urljoin(base_url, href) if href else ""
+        except ValueError:  # e.g. an invalid IPv6 host: not a link we can name
+            continue
+        if url and url not in found:
+            found.append(url)
+    return found[:limit]
