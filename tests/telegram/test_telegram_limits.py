@@ -8,49 +8,30 @@ import asyncio
 import itertools
 import logging
 import re
-import time
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlmodel import select
 
 from tests.conftest import Clock, migrated_store
 from tests.support.botapi import BotApiServer
-from tests.telegram.helpers import TOKEN, FakeLabels, drain_all, enqueue, make_event, settings_for
-from tracker.alerts.outbox import DrainReport, FloodHolds, drain
+from tests.telegram.helpers import (
+    TOKEN,
+    FakeLabels,
+    drain_all,
+    drain_until_done,
+    enqueue,
+    make_event,
+    queue,
+    settings_for,
+)
+from tracker.alerts.outbox import FloodHolds, drain
 from tracker.store.botport import StoreForBot
 from tracker.store.repo import Store
 from tracker.store.subscribers import failed_messages, outbox_states
 from tracker.store.tables import OutboxRow
 from tracker.telegram.sender import TelegramNotifier, make_bot
-
-
-def wall() -> datetime:
-    return datetime.now(UTC)
-
-
-async def drain_until_done(store: Store, notifier: TelegramNotifier, owner: str = "t",
-                           within: float = 15.0) -> DrainReport:
-    """Drain on the wall clock, as the daemon does, until nothing is pending."""
-    total = DrainReport()
-    deadline = time.monotonic() + within
-    while any(k.endswith("/pending") for k in outbox_states(store)):
-        assert time.monotonic() < deadline, outbox_states(store)
-        report = await drain(store, notifier, wall, owner, batch=20, concurrency=10)
-        total.sent += report.sent
-        total.retried += report.retried
-        await asyncio.sleep(0.05)
-    return total
-
-
-def queue(store: Store, chats: dict[int, int]) -> None:
-    """``count`` alerts (distinct events) for each chat, oldest first."""
-    clock = Clock(wall())
-    for chat, count in chats.items():
-        for n in range(count):
-            enqueue(store, clock, make_event(store, clock, headline=f"خبر {chat} رقم {n}"),
-                    [chat])
 
 
 async def test_a_flood_wait_on_one_chat_holds_that_chat_while_others_keep_flowing(

@@ -1,0 +1,231 @@
+"""The sender against an independent Bot API emulator: the npm package telegram-test-api,
+behind ``tests/support/tta_server.js`` (which makes its answers real where they depart from
+the Bot API and adds Telegram's flood waits). The emulator keeps its own record of what the
+bot sent; the front logs every call with its time and answer.
+
+Skipped where ``node`` or the package is missing (``npm install -g telegram-test-api@4.2.1``,
+as ``.ci/run`` does; ``TRACKER_TTA_NODE_PATH`` names another ``node_modules``).
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import re
+import shutil
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.conftest import Clock
+from tests.telegram.helpers import (
+    TOKEN,
+    FakeLabels,
+    drain_until_done,
+    queue,
+    wall,
+)
+from tracker.alerts.outbox import drain
+from tracker.store.botport import StoreForBot
+from tracker.store.repo import Store
+from tracker.store.subscribers import outbox_states
+from tracker.telegram.sender import SenderSettings, TelegramNotifier, make_bot
+
+FRONT = Path(__file__).resolve().parents[1] / "support" / "tta_server.js"
+
+
+def _node_path() -> str | None:
+    """A ``node_modules`` folder holding telegram-test-api, or None."""
+    if os.environ.get("TRACKER_TTA_NODE_PATH"):
+        return os.environ["TRACKER_TTA_NODE_PATH"]
+    npm = shutil.which("npm")
+    if npm is None:
+        return None
+    root = subprocess.run([npm, "root", "-g"], capture_output=True, text=True, timeout=30,
+                          check=False).stdout.strip()
+    return root if root and (Path(root) / "telegram-test-api").is_dir() else None
+
+
+class Emulator:
+    """The running front: scripting (storms, garbles) and what the emulator recorded."""
+
+    def __init__(self, port: int) -> None:
+        self.url = f"http://127.0.0.1:{port}"
+
+    def storm(self, chat_id: int | None, count: int, retry_after: int) -> None:
+        """The next ``count`` sends to ``chat_id`` (None: to any chat, a bot-wide wait)
+        answer 429 with ``retry_after``."""
+        httpx.post(f"{self.url}/_control/storm", json={
+            "chat_id": chat_id, "count": count, "retry_after": retry_after}).raise_for_status()
+
+    def garble(self, chat_id: int, count: int = 1) -> None:
+        """The next ``count`` sends to ``chat_id`` are stored, then answered unreadably."""
+        httpx.post(f"{self.url}/_control/garble",
+                   json={"chat_id": chat_id, "count": count}).raise_for_status()
+
+    def calls(self) -> list[dict[str, Any]]:
+        """Every Bot API call: method, chat, at (epoch seconds), status, violation."""
+        answer: list[dict[str, Any]] = httpx.get(f"{self.url}/_control/log").json()
+        return answer
+
+    def delivered(self, chat_id: int) -> list[str]:
+        """The texts the emulator stored as sent by the bot to ``chat_id``, oldest first."""
+        history = httpx.post(f"{self.url}/getUpdatesHistory", json={"token": TOKEN}).json()
+        return [h["message"]["text"] for h in history["result"]
+                if "chat_id" in h.get("message", {})
+                and str(h["message"]["chat_id"]) == str(chat_id)]
+
+    def sends(self, chat_id: int, status: int | None = 200) -> list[float]:
+        """Times of the sendMessage calls to ``chat_id`` (with that answer status)."""
+        return [c["at"] for c in self.calls() if c["method"] == "sendMessage"
+                and c["chat"] == str(chat_id) and (status is None or c["status"] == status)]
+
+
+def _start(patch: Any, tmp_path: Path) -> Iterator[Emulator]:
+    """Run the front (``patch``: True, or "calls" to keep the emulator's own message
+    answers) until the test is done."""
+    node, node_path = shutil.which("node"), _node_path()
+    if node is None or node_path is None:
+        pytest.skip("telegram-test-api is not installed (npm install -g telegram-test-api)")
+    errors = tmp_path / "emulator.err"
+    with errors.open("w") as err, subprocess.Popen(
+            [node, str(FRONT), json.dumps({"port": 0, "patch": patch})],
+            env={**os.environ, "NODE_PATH": node_path}, stdout=subprocess.PIPE, stderr=err,
+            text=True) as proc:
+        try:
+            assert proc.stdout is not None
+            line = proc.stdout.readline()
+            match = re.match(r"listening (\d+)", line)
+            assert match, f"the emulator did not start: {line!r} {errors.read_text()}"
+            yield Emulator(int(match.group(1)))
+        finally:
+            proc.terminate()
+            proc.wait(timeout=10)
+
+
+@pytest.fixture
+def emulator(tmp_path: Path) -> Iterator[Emulator]:
+    yield from _start(True, tmp_path)
+
+
+@pytest.fixture
+def raw_emulator(tmp_path: Path) -> Iterator[Emulator]:
+    """The emulator's own sendMessage answers: a millisecond date and the request's fields
+    echoed back (``link_preview_options`` as a JSON string) — a 200 PTB cannot read."""
+    yield from _start("calls", tmp_path)
+
+
+def notifier_for(emulator: Emulator, store: Store, labels: FakeLabels,
+                 interval: float) -> TelegramNotifier:
+    settings = SenderSettings(api_url=f"{emulator.url}/bot", overall_per_second=1000.0,
+                              per_chat_interval=interval, timeout=5.0)
+    return TelegramNotifier(make_bot(TOKEN, settings), StoreForBot(store), labels,
+                            per_chat_interval=interval)
+
+
+def numbers(texts: list[str]) -> list[str]:
+    """The alert numbers ("رقم N") of the texts, in order."""
+    return [n for t in texts for n in re.findall(r"رقم \u2066(\d+)", t)]
+
+
+async def test_the_emulator_gets_each_alert_once_spaced_per_chat(
+    emulator: Emulator, store: Store, labels: FakeLabels
+) -> None:
+    """Every queued alert reaches the emulator once, in order, one per interval per chat."""
+    queue(store, {101: 3, 102: 3, 103: 3})
+    notifier = notifier_for(emulator, store, labels, 0.3)
+    async with notifier.bot:
+        await drain_until_done(store, notifier)
+    for chat in (101, 102, 103):
+        assert numbers(emulator.delivered(chat)) == ["0", "1", "2"]
+        gaps = [b - a for a, b in itertools.pairwise(emulator.sends(chat))]
+        assert len(gaps) == 2 and min(gaps) >= 0.3 - 0.01, gaps
+    assert outbox_states(store) == {"alert/sent": 9}
+
+
+async def test_a_storm_of_flood_waits_on_one_chat_is_honoured_while_others_flow(
+    emulator: Emulator, store: Store, labels: FakeLabels
+) -> None:
+    """Two 429s in a row on one chat (retry_after=1 each): nothing goes to it before each
+    wait has passed, whichever row is next; the other chats are done meanwhile; every alert
+    arrives once and in order."""
+    queue(store, {201: 3, 202: 3, 203: 3})
+    emulator.storm(201, count=2, retry_after=1)
+    notifier = notifier_for(emulator, store, labels, 0.1)
+    async with notifier.bot:
+        await drain_until_done(store, notifier)
+    calls = emulator.calls()
+    assert [c for c in calls if c["violation"]] == []
+    refused = emulator.sends(201, status=429)
+    assert len(refused) == 2 and refused[1] >= refused[0] + 1.0
+    delivered = emulator.sends(201)
+    assert delivered[0] >= refused[1] + 1.0
+    assert numbers(emulator.delivered(201)) == ["0", "1", "2"]
+    for other in (202, 203):
+        assert numbers(emulator.delivered(other)) == ["0", "1", "2"]
+        assert emulator.sends(other)[-1] < refused[0] + 1.0  # they did not wait for 201
+    assert outbox_states(store) == {"alert/sent": 9}
+
+
+async def test_a_bot_wide_storm_holds_every_chat_until_it_has_passed(
+    emulator: Emulator, store: Store, labels: FakeLabels
+) -> None:
+    """A 429 for the whole bot (every chat refused for 2 s): beyond the calls in flight
+    when it was announced, nothing goes out until it has passed; then all arrive once."""
+    chats = list(range(301, 309))
+    queue(store, dict.fromkeys(chats, 2))
+    emulator.storm(None, count=1, retry_after=2)
+    notifier = notifier_for(emulator, store, labels, 0.1)
+    async with notifier.bot:
+        await drain_until_done(store, notifier)
+    calls = emulator.calls()
+    assert [c for c in calls if c["violation"]] == []
+    first_429 = min(c["at"] for c in calls if c["status"] == 429)
+    sent = [c["at"] for c in calls if c["method"] == "sendMessage" and c["status"] == 200]
+    assert all(t < first_429 + 0.15 or t >= first_429 + 2.0 for t in sent)
+    for chat in chats:
+        assert numbers(emulator.delivered(chat)) == ["0", "1"]
+    assert outbox_states(store) == {"alert/sent": 16}
+
+
+async def test_an_unreadable_success_from_the_emulator_is_never_sent_again(
+    emulator: Emulator, store: Store, labels: FakeLabels
+) -> None:
+    """A 200 whose result is not a Message: recorded delivered-unconfirmed, not resent,
+    even after every retry delay has passed; the other chat is unaffected."""
+    queue(store, {401: 1, 402: 1})
+    emulator.garble(401)
+    notifier = notifier_for(emulator, store, labels, 0.0)
+    async with notifier.bot:
+        report = await drain(store, notifier, wall, "t")
+        later = Clock(wall())
+        later.advance(hours=5)
+        again = await drain(store, notifier, later, "t")
+    assert report.sent == 2 and report.unconfirmed == 1 and again.sent == 0
+    assert len(emulator.delivered(401)) == 1 and len(emulator.delivered(402)) == 1
+    assert len(emulator.sends(401, status=None)) == 1
+    assert outbox_states(store) == {"alert/sent": 2}
+
+
+async def test_the_emulators_own_answers_are_unconfirmed_deliveries_sent_once(
+    raw_emulator: Emulator, store: Store, labels: FakeLabels
+) -> None:
+    """Against the emulator's own (unreadable) success answers every alert is sent once
+    and recorded delivered-unconfirmed: never "send again" (the issue saw 5 sends in 40 s)."""
+    queue(store, {501: 2, 502: 1})
+    notifier = notifier_for(raw_emulator, store, labels, 0.0)
+    async with notifier.bot:
+        report = await drain(store, notifier, wall, "t")
+        later = Clock(wall())
+        later.advance(hours=5)
+        again = await drain(store, notifier, later, "t")
+    assert report.sent == 3 and report.unconfirmed == 3 and again.sent == 0
+    assert numbers(raw_emulator.delivered(501)) == ["0", "1"]
+    assert len(raw_emulator.sends(501, status=None)) == 2
+    assert len(raw_emulator.delivered(502)) == 1
+    assert outbox_states(store) == {"alert/sent": 3}
