@@ -15,7 +15,8 @@
 // 3. a scripted storm answers 429 with parameters.retry_after and starts a wait;
 // 4. the emulator answers; with "patch", its answers are made real: getMe has is_bot, a sent
 //    message has its date in seconds, a bot user and a typed chat, editMessageText returns
-//    the message (the emulator answers null), and the menu/description calls return true;
+//    the message (the emulator answers null), a callback query has its chat_instance, and
+//    the menu/description calls return true;
 //    without "patch" the emulator's own answers go out (a millisecond date, the request's
 //    fields echoed back: a 200 that python-telegram-bot cannot read as a Message);
 // 5. a scripted garble replaces a successful answer (the message was stored) by
@@ -130,6 +131,16 @@ front.all('/bot:token/:method', (req, res, next) => {
     }
     if (options.patch === true && body && body.ok && method === 'sendMessage') {
       return json({ ok: true, result: realMessage(body.result, chat) });
+    }
+    if (options.patch && body && body.ok && method === 'getUpdates') {
+      for (const update of body.result) {  // the emulator leaves out a required field
+        const query = update.callback_query;
+        if (query && query.chat_instance === undefined) {
+          query.chat_instance = String(query.message && query.message.chat
+            ? query.message.chat.id : query.from.id);
+        }
+      }
+      return json(body);
     }
     if (options.patch === true && body && body.ok && method === 'editMessageText') {
       const stored = emulator.storage.botMessages.find((m) => (

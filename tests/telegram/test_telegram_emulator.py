@@ -9,13 +9,16 @@ as ``.ci/run`` does; ``TRACKER_TTA_NODE_PATH`` names another ``node_modules``).
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import json
 import os
 import re
 import shutil
 import subprocess
-from collections.abc import Iterator
+import time
+from collections.abc import AsyncIterator, Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +27,9 @@ import pytest
 
 from tests.conftest import Clock
 from tests.telegram.helpers import (
+    ENTITIES,
     TOKEN,
+    TYPES,
     FakeLabels,
     drain_until_done,
     queue,
@@ -33,7 +38,8 @@ from tests.telegram.helpers import (
 from tracker.alerts.outbox import drain
 from tracker.store.botport import StoreForBot
 from tracker.store.repo import Store
-from tracker.store.subscribers import outbox_states
+from tracker.store.subscribers import get_subscriber, outbox_states
+from tracker.telegram.bot import BotSettings, build_application, start_bot, stop_bot
 from tracker.telegram.sender import SenderSettings, TelegramNotifier, make_bot
 
 FRONT = Path(__file__).resolve().parents[1] / "support" / "tta_server.js"
@@ -229,3 +235,121 @@ async def test_the_emulators_own_answers_are_unconfirmed_deliveries_sent_once(
     assert len(raw_emulator.sends(501, status=None)) == 2
     assert len(raw_emulator.delivered(502)) == 1
     assert outbox_states(store) == {"alert/sent": 3}
+
+
+# --- the bot people talk to, through the emulator's client API ---------------------------
+
+class Reader:
+    """A subscriber typing into the emulator (its /sendCommand, /sendMessage, /sendCallback)."""
+
+    def __init__(self, emulator: Emulator, chat_id: int) -> None:
+        self.emulator = emulator
+        self.chat_id = chat_id
+
+    def _common(self) -> dict[str, Any]:
+        person = {"id": self.chat_id, "first_name": "Reader", "is_bot": False,
+                  "language_code": "en"}
+        return {"botToken": TOKEN, "date": int(time.time()), "from": person,
+                "chat": {"id": self.chat_id, "first_name": "Reader", "type": "private"}}
+
+    def types(self, text: str) -> None:
+        """A command (text starting with /) or plain text."""
+        if text.startswith("/"):
+            head = text.split(" ", 1)[0]
+            body = {**self._common(), "text": text,
+                    "entities": [{"offset": 0, "length": len(head), "type": "bot_command"}]}
+            httpx.post(f"{self.emulator.url}/sendCommand", json=body).raise_for_status()
+        else:
+            body = {**self._common(), "text": text}
+            httpx.post(f"{self.emulator.url}/sendMessage", json=body).raise_for_status()
+
+    def taps(self, message_id: int, data: str) -> None:
+        common = self._common()
+        message = {"message_id": message_id, "date": common["date"], "chat": common["chat"],
+                   "from": {"id": 1000001, "is_bot": True, "first_name": "Tracker"}}
+        body = {"botToken": TOKEN, "from": common["from"], "message": message, "data": data}
+        httpx.post(f"{self.emulator.url}/sendCallback", json=body).raise_for_status()
+
+    def messages(self) -> list[dict[str, Any]]:
+        """What the bot has sent to this chat, as the emulator stores it (edits applied)."""
+        history = httpx.post(f"{self.emulator.url}/getUpdatesHistory",
+                             json={"token": TOKEN}).json()
+        return [{**h["message"], "message_id": h["messageId"]} for h in history["result"]
+                if "chat_id" in h.get("message", {})
+                and str(h["message"]["chat_id"]) == str(self.chat_id)]
+
+    async def sees(self, count: int, within: float = 10.0) -> list[dict[str, Any]]:
+        """Wait until the bot has sent ``count`` messages here; return them."""
+        deadline = time.monotonic() + within
+        while len(got := self.messages()) < count:
+            assert time.monotonic() < deadline, got
+            await asyncio.sleep(0.05)
+        return got
+
+
+def buttons(message: dict[str, Any]) -> list[str]:
+    rows = (message.get("reply_markup") or {}).get("inline_keyboard", [])
+    return [b["text"] for row in rows for b in row]
+
+
+@pytest.fixture
+async def bot_on_emulator(emulator: Emulator, store: Store, labels: FakeLabels,
+                          clock: Clock) -> AsyncIterator[Any]:
+    app = build_application(
+        {("telegram", "api_url"): f"{emulator.url}/bot",
+         ("scheduler", "timezone"): "Asia/Riyadh"},
+        StoreForBot(store), labels, clock, token=TOKEN,
+        entity_ids_with_labels=[(k, ar, en) for k, (ar, en) in ENTITIES.items()],
+        event_types_with_labels=[(k, ar, en) for k, (ar, en) in TYPES.items()],
+        # the emulator answers getUpdates at once (no long polling): poll gently
+        settings=BotSettings(poll_timeout=1.0, poll_interval=0.05))
+    await start_bot(app)
+    try:
+        yield app
+    finally:
+        await stop_bot(app)
+
+
+async def test_a_reader_on_the_emulator_gets_an_answer_to_everything(
+    emulator: Emulator, store: Store, clock: Clock, bot_on_emulator: Any
+) -> None:
+    """Through the emulator's client API: a deep link subscribes and follows, an absurd
+    /mute is answered, so are an unknown command and plain text; a keyboard tap edits the
+    keyboard's own message (✅ on what is followed) instead of posting; a mute is shown in
+    the configured zone; /stop asks first and deletes on "yes"."""
+    reader = Reader(emulator, 7001)
+    reader.types("/start watch_nvidia")
+    first = (await reader.sees(1))[0]["text"]
+    assert "Nvidia" in first
+    sub = get_subscriber(store, "7001")
+    assert sub is not None and ("nvidia", None) in sub.rules
+    reader.types("/mute 99999999w")
+    assert "365" in (await reader.sees(2))[1]["text"]
+    reader.types("/frobnicate")
+    assert "/frobnicate" in (await reader.sees(3))[2]["text"]
+    reader.types("hello bot")
+    assert "/help" in (await reader.sees(4))[3]["text"]
+    reader.types("/watch")
+    keyboard = (await reader.sees(5))[4]
+    reader.taps(keyboard["message_id"], "w:e:0")
+    deadline = time.monotonic() + 10
+    while "✅ Nvidia" not in buttons(reader.messages()[4]):
+        assert time.monotonic() < deadline, reader.messages()[4]
+        await asyncio.sleep(0.05)
+    reader.taps(keyboard["message_id"], "w+:e:huawei:0")
+    while "✅ Huawei" not in buttons(reader.messages()[4]):
+        assert time.monotonic() < deadline, reader.messages()[4]
+        await asyncio.sleep(0.05)
+    assert len(reader.messages()) == 5  # taps edited the keyboard; nothing was posted
+    reader.types("/mute 2h")
+    local = (clock() + timedelta(hours=5)).strftime("%Y-%m-%d %H:%M")  # UTC+3, +2 h
+    assert f"{local} Asia/Riyadh" in (await reader.sees(6))[5]["text"]
+    reader.types("/stop")
+    ask = (await reader.sees(7))[6]
+    assert get_subscriber(store, "7001") is not None  # nothing deleted before confirming
+    reader.taps(ask["message_id"], "stop:yes")
+    while get_subscriber(store, "7001") is not None:
+        assert time.monotonic() < deadline
+        await asyncio.sleep(0.05)
+    assert len(reader.messages()) == 7
+    assert [c for c in emulator.calls() if c["status"] >= 400] == []
