@@ -148,3 +148,20 @@ async def test_per_chat_spacing_holds_across_three_senders_on_one_database(
         gaps = [b - a for a, b in itertools.pairwise(times)]
         assert min(gaps) >= interval - 0.01, gaps
     assert outbox_states(cluster_stores[0]) == {"alert/sent": 16}
+
+
+async def test_a_storm_of_flood_waits_burns_no_attempts(
+    api: BotApiServer, store: Store, notifier: TelegramNotifier, clock: Clock
+) -> None:
+    """Ten 429s in a row on a chat, then a 500: the waits Telegram asked for are not failed
+    attempts, so the 500 is retried (not given up after max_attempts) and the alert arrives
+    once, its row counting two attempts (the 500 and the send)."""
+    enqueue(store, clock, make_event(store, clock), [60])
+    api.fault("429", chat_id=60, times=10, retry_after=1)
+    api.fault("500", chat_id=60, times=1)
+    report = await drain_all(store, notifier, clock)
+    assert report.failed == 0 and len(api.sent(60)) == 1
+    assert outbox_states(store) == {"alert/sent": 1}
+    with store.tx() as tx:
+        row = tx.session.exec(select(OutboxRow).where(OutboxRow.chat_id == "60")).one()
+        assert row.attempts == 2
