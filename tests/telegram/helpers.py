@@ -155,10 +155,11 @@ async def drain_until_done(store: Store, notifier: TelegramNotifier, owner: str 
     return total
 
 
-def queue(store: Store, chats: dict[int, int]) -> None:
-    """``count`` alerts (distinct events) for each chat, oldest first."""
+def queue(store: Store, chats: dict[int, int], first: int = 0) -> None:
+    """``count`` alerts (distinct events, numbered from ``first``) for each chat, oldest
+    first."""
     clock = Clock(wall())
     for chat, count in chats.items():
-        for n in range(count):
+        for n in range(first, first + count):
             enqueue(store, clock, make_event(store, clock, headline=f"خبر {chat} رقم {n}"),
                     [chat])

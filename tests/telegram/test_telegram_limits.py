@@ -25,6 +25,7 @@ from tests.telegram.helpers import (
     make_event,
     queue,
     settings_for,
+    wall,
 )
 from tracker.alerts.outbox import FloodHolds, drain
 from tracker.store.botport import StoreForBot
@@ -165,3 +166,32 @@ async def test_a_storm_of_flood_waits_burns_no_attempts(
     with store.tx() as tx:
         row = tx.session.exec(select(OutboxRow).where(OutboxRow.chat_id == "60")).one()
         assert row.attempts == 2
+
+
+async def test_a_flood_wait_met_by_one_sender_holds_the_others(
+    api: BotApiServer, cluster_stores: list[Store], labels: FakeLabels
+) -> None:
+    """Sender A gets a 429 (retry_after=2) on a chat; sender B, another engine with nothing
+    in memory from A, is handed new alerts for that chat: it sends none of them before the
+    wait has passed (the wait is in the database), and serves another chat meanwhile."""
+    first, second = cluster_stores[0], cluster_stores[1]
+    queue(first, {80: 1})
+    api.flood(2, chat_id=80, grace=0.0)  # any call to 80 during the wait is a violation
+    bots = [make_bot(TOKEN, settings_for(api)) for _ in range(2)]
+    for bot in bots:
+        await bot.initialize()
+    try:
+        a = TelegramNotifier(bots[0], StoreForBot(first), labels, per_chat_interval=0.1)
+        report = await drain(first, a, wall, "a")
+        assert report.retried == 1 and api.floods[0].began is not None
+        queue(first, {80: 2, 81: 1}, first=1)
+        b = TelegramNotifier(bots[1], StoreForBot(second), labels, per_chat_interval=0.1)
+        await drain_until_done(second, b, owner="b")
+    finally:
+        for bot in bots:
+            await bot.shutdown()
+    assert api.violations == []
+    began = api.floods[0].began
+    assert all(s.at >= began + 2.0 for s in api.sent(80)) and len(api.sent(80)) == 3
+    assert api.sent(81)[0].at < began + 2.0
+    assert outbox_states(second) == {"alert/sent": 4}
