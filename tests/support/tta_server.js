@@ -10,8 +10,8 @@
 // 1. /_control/... is the test's channel: "storm" scripts 429s, "garble" scripts unreadable
 //    successes, "log" returns every call with its time and answer, "reset" clears both;
 // 2. sendMessage / editMessageText to a chat (or any chat) under a flood wait answer 429
-//    with the time left; one arriving more than GRACE_MS after the wait was announced is a
-//    violation (calls already in flight when it was announced are not);
+//    with the time left; one arriving more than the storm's grace (GRACE_MS unless it says)
+//    after the wait was announced is a violation (calls already in flight then are not);
 // 3. a scripted storm answers 429 with parameters.retry_after and starts a wait;
 // 4. the emulator answers; with "patch", its answers are made real: getMe has is_bot, a sent
 //    message has its date in seconds, a bot user and a typed chat, editMessageText returns
@@ -75,10 +75,10 @@ front.use(express.json());
 front.use(express.urlencoded({ extended: true }));
 
 front.post('/_control/storm', (req, res) => {
-  // {chat_id: "42" | null (any chat: a bot-wide wait), count, retry_after}
+  // {chat_id: "42" | null (any chat: a bot-wide wait), count, retry_after, grace_ms}
   state.storms.push({ chat: req.body.chat_id == null ? null : String(req.body.chat_id),
     left: Number(req.body.count ?? 1), retry_after: Number(req.body.retry_after ?? 2),
-    global: req.body.chat_id == null });
+    global: req.body.chat_id == null, grace: Number(req.body.grace_ms ?? GRACE_MS) });
   res.json({ ok: true });
 });
 front.post('/_control/garble', (req, res) => {
@@ -101,7 +101,7 @@ front.all('/bot:token/:method', (req, res, next) => {
     const hold = holdOf(chat, now);
     if (hold) {
       entry.status = 429;
-      entry.violation = now - hold.given > GRACE_MS;
+      entry.violation = now - hold.given > hold.grace;
       tooMany(res, Math.max(1, Math.ceil((hold.until - now) / 1000)));
       return;
     }
@@ -109,7 +109,7 @@ front.all('/bot:token/:method', (req, res, next) => {
     if (storm) {
       storm.left -= 1;
       entry.status = 429;
-      state.holds[storm.global ? '*' : chat] = { given: now,
+      state.holds[storm.global ? '*' : chat] = { given: now, grace: storm.grace,
         until: now + storm.retry_after * 1000 };
       tooMany(res, storm.retry_after);
       return;
