@@ -2,7 +2,8 @@
 
 Modules, one job each:
 
-* :mod:`~tracker.telegram.sender` — ``TelegramNotifier`` (outbox ``Notifier``) and ``make_bot``;
+* :mod:`~tracker.telegram.sender` — ``TelegramNotifier`` (outbox ``Notifier``);
+* :mod:`~tracker.telegram.botclient` — ``make_bot``: the PTB bot it sends with, its settings;
 * :mod:`~tracker.telegram.transport` — ``LeanRequest``: keep-alive HTTP/1.1 for the sender;
 * :mod:`~tracker.telegram.split` — ``split_html``: long Telegram HTML into ≤ 4096-char parts;
 * :mod:`~tracker.telegram.digest` — ``build_digest``: the text of a digest (pure);
