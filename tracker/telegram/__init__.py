@@ -10,6 +10,7 @@ Modules, one job each:
 * :mod:`~tracker.telegram.link` — ``TelegramLink``: is the Bot API reachable, retry with backoff;
 * :mod:`~tracker.telegram.ports` — the Protocols through which it reads and writes the store;
 * :mod:`~tracker.telegram.handlers` — what each command does;
+* :mod:`~tracker.telegram.operator` — the texts of the operators' /stats and /feeds (pure);
 * :mod:`~tracker.telegram.buttons` — what each button tap does (edits in place);
 * :mod:`~tracker.telegram.keyboards` — the inline keyboards and rule labels (pure);
 * :mod:`~tracker.telegram.bot` — ``build_application`` and starting/stopping it in a daemon;
