@@ -16,7 +16,8 @@
 // 4. the emulator answers; with "patch", its answers are made real: getMe has is_bot, a sent
 //    message has its date in seconds, a bot user and a typed chat, editMessageText returns
 //    the message (the emulator answers null), a callback query has its chat_instance, and
-//    the menu/description calls return true;
+//    the menu/description calls return true (unless "menu": false: then the emulator
+//    answers them 500, as it does every method it does not know);
 //    without "patch" the emulator's own answers go out (a millisecond date, the request's
 //    fields echoed back: a 200 that python-telegram-bot cannot read as a Message);
 // 5. a scripted garble replaces a successful answer (the message was stored) by
@@ -117,8 +118,12 @@ front.all('/bot:token/:method', (req, res, next) => {
   }
   if (options.patch) {
     if (method === 'getMe') { res.json({ ok: true, result: BOT }); return; }
-    if (['setMyCommands', 'deleteMyCommands', 'setMyDescription', 'setMyShortDescription',
-      'deleteWebhook'].includes(method)) { res.json({ ok: true, result: true }); return; }
+    const menu = ['setMyCommands', 'deleteMyCommands', 'setMyDescription',
+      'setMyShortDescription'];
+    if (method === 'deleteWebhook' || (options.menu !== false && menu.includes(method))) {
+      res.json({ ok: true, result: true });
+      return;
+    }
   }
   const garble = method === 'sendMessage'
     && state.garbles.find((g) => g.left > 0 && g.chat === chat);

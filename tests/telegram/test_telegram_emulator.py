@@ -16,9 +16,10 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 import time
 from collections.abc import AsyncIterator, Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -95,15 +96,15 @@ class Emulator:
                 and c["chat"] == str(chat_id) and (status is None or c["status"] == status)]
 
 
-def _start(patch: Any, tmp_path: Path) -> Iterator[Emulator]:
+def _start(patch: Any, tmp_path: Path, **extra: Any) -> Iterator[Emulator]:
     """Run the front (``patch``: True, or "calls" to keep the emulator's own message
-    answers) until the test is done."""
+    answers; ``menu=False``: the emulator refuses the menu calls) until the test is done."""
     node, node_path = shutil.which("node"), _node_path()
     if node is None or node_path is None:
         pytest.skip("telegram-test-api is not installed (npm install -g telegram-test-api)")
     errors = tmp_path / "emulator.err"
     with errors.open("w") as err, subprocess.Popen(
-            [node, str(FRONT), json.dumps({"port": 0, "patch": patch})],
+            [node, str(FRONT), json.dumps({"port": 0, "patch": patch, **extra})],
             env={**os.environ, "NODE_PATH": node_path}, stdout=subprocess.PIPE, stderr=err,
             text=True) as proc:
         try:
@@ -362,3 +363,66 @@ async def test_a_reader_on_the_emulator_gets_an_answer_to_everything(
         await asyncio.sleep(0.05)
     assert len(reader.messages()) == 7
     assert [c for c in emulator.calls() if c["status"] >= 400] == []
+
+
+# --- the daemon -------------------------------------------------------------------------
+
+@pytest.fixture
+def menuless_emulator(tmp_path: Path) -> Iterator[Emulator]:
+    """The emulator answering setMyCommands and the descriptions 500 (it knows none)."""
+    yield from _start(True, tmp_path, menu=False)
+
+
+@pytest.mark.slow
+def test_tracker_run_on_the_emulator_waits_out_a_flood_and_delivers_once(
+    menuless_emulator: Emulator, tmp_path: Path
+) -> None:
+    """`tracker run` against the emulator: the refused menu calls are one log line and do
+    not stop the bot; the alert of a polled item meets a 429 (retry_after=2) and goes out
+    once, after the wait; the token appears nowhere in the log."""
+    from email.utils import format_datetime
+
+    from tests.support.feedserver import FeedServer, Item, rss
+    from tests.telegram.test_telegram_startup import CHAT, REPO, _config, _free_port, _wait
+
+    emulator = menuless_emulator
+    port = int(emulator.url.rsplit(":", 1)[1])
+    token = "246810:AAF-emulator-secret-token"
+    emulator.storm(int(CHAT), count=1, retry_after=2)
+    body = rss([Item(title="إنفيديا تكشف عن شريحة جديدة للذكاء الاصطناعي", link="/n/1",
+                     guid="n1", pub_date=format_datetime(datetime.now(UTC)),
+                     description="كشفت شركة إنفيديا اليوم عن شريحة جديدة لمراكز البيانات.")])
+    env = {**os.environ, "PYTHONPATH": str(REPO), "TRACKER_TELEGRAM_TOKEN": token}
+    env.pop("TRACKER_DATABASE_URL", None)
+
+    def history() -> list[str]:
+        answer = httpx.post(f"{emulator.url}/getUpdatesHistory", json={"token": token}).json()
+        return [h["message"]["text"] for h in answer["result"]
+                if str(h.get("message", {}).get("chat_id")) == CHAT]
+
+    with FeedServer() as feeds:
+        feeds.add("/f.xml", body, content_type="application/rss+xml")
+        cfg = _config(tmp_path, feeds.url("/f.xml"), port, _free_port())
+        log_path = tmp_path / "daemon.log"
+        with log_path.open("w") as log, subprocess.Popen(
+                [sys.executable, "-m", "tracker", "run", "--config", str(cfg)], cwd=tmp_path,
+                env=env, stdout=log, stderr=subprocess.STDOUT) as proc:
+            try:
+                assert _wait(lambda: len(history()) >= 1, timeout=40), log_path.read_text()
+                assert _wait(lambda: any(c["method"] == "getUpdates"
+                                         for c in emulator.calls()))
+                assert proc.poll() is None
+            finally:
+                proc.terminate()
+                proc.wait(timeout=20)
+    calls = emulator.calls()
+    assert [c for c in calls if c["violation"]] == []
+    refused = [c["at"] for c in calls if c["chat"] == CHAT and c["status"] == 429]
+    sent = [c["at"] for c in calls if c["chat"] == CHAT and c["method"] == "sendMessage"
+            and c["status"] == 200]
+    assert len(refused) == 1 and len(sent) == 1 and sent[0] >= refused[0] + 2.0
+    assert len(history()) == 1 and "إنفيديا" in history()[0]
+    text = log_path.read_text(encoding="utf-8")
+    assert token not in text and token.split(":")[1] not in text
+    assert "Traceback" not in text, text[-3000:]
+    assert len([line for line in text.splitlines() if "telegram_menu_failed" in line]) == 1
