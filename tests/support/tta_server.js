@@ -164,4 +164,4 @@ front.use(emulator.webServer);
 const server = front.listen(options.port || 0, '127.0.0.1', () => {
   process.stdout.write(`listening ${server.address().port}\n`);
 });
-process.on('SIGTERM', () => server.close(() => process.exit(0)));
+process.on('SIGTERM', () => process.exit(0));  // no waiting for keep-alive connections
