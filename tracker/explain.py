@@ -23,12 +23,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from tracker.alerts.match import (
-    is_fresh,
-    match_subscribers,
-    match_watchlists,
-    subscriber_rules,
-)
+from tracker.alerts.match import Rule, is_fresh, match_subscribers, match_watchlists
 from tracker.model import DetectedEvent, TimelineEvent, Watchlist
 from tracker.records import ItemDetail, ItemEvent
 
@@ -102,7 +97,7 @@ def _as_detected(ev: TimelineEvent, status: str, recap: bool) -> DetectedEvent:
                          recap, ev.evidence)
 
 
-Subscriber = tuple[str, frozenset[str], frozenset[str], datetime | None]
+Subscriber = tuple[str, frozenset[Rule], datetime | None]  # chat, watch rules, muted until
 
 
 def explain_item(
@@ -150,7 +145,7 @@ def _reason(found: ItemEvent, published: datetime | None, first_seen: datetime,
                                  ("outlet", found.event.first_outlet)))
     if found.alert_chats:
         return Reason("alerted", (("chats", ", ".join(found.alert_chats)),))
-    rules = [(c, subscriber_rules(e, n, frozenset()), m) for c, e, n, m in subscribers]
+    rules = list(subscribers)
     unmuted = match_subscribers(ev, rules, now)
     muted = [r for r in rules if r[2] is not None and r[2] > now]
     wanted_muted = match_subscribers(ev, [(c, r, None) for c, r, _ in muted], now)

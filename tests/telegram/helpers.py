@@ -1,10 +1,13 @@
 """Helpers of the Telegram suite: labels, events created the way the pipeline creates them,
-and a drain that runs until nothing is due."""
+a drain that runs until nothing is due (on a set clock, or on the wall clock as the daemon
+does)."""
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from tests.conftest import Clock
@@ -132,3 +135,31 @@ def labels_of(api: BotApiServer, chat: int, message_id: int) -> list[str]:
     sent = api.find(chat, message_id)
     rows = (sent.reply_markup or {}).get("inline_keyboard", []) if sent else []
     return [b["text"] for row in rows for b in row]
+
+
+def wall() -> datetime:
+    return datetime.now(UTC)
+
+
+async def drain_until_done(store: Store, notifier: TelegramNotifier, owner: str = "t",
+                           within: float = 15.0) -> DrainReport:
+    """Drain on the wall clock, as the daemon does, until nothing is pending."""
+    total = DrainReport()
+    deadline = time.monotonic() + within
+    while any(k.endswith("/pending") for k in outbox_states(store)):
+        assert time.monotonic() < deadline, outbox_states(store)
+        report = await drain(store, notifier, wall, owner, batch=20, concurrency=10)
+        total.sent += report.sent
+        total.retried += report.retried
+        await asyncio.sleep(0.05)
+    return total
+
+
+def queue(store: Store, chats: dict[int, int], first: int = 0) -> None:
+    """``count`` alerts (distinct events, numbered from ``first``) for each chat, oldest
+    first."""
+    clock = Clock(wall())
+    for chat, count in chats.items():
+        for n in range(first, first + count):
+            enqueue(store, clock, make_event(store, clock, headline=f"خبر {chat} رقم {n}"),
+                    [chat])

@@ -6,6 +6,7 @@ links, and the feedback buttons under alerts."""
 from __future__ import annotations
 
 import ast
+import logging
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
@@ -211,17 +212,23 @@ async def test_timeline_links_headlines_and_counts_outlets(
 
 
 async def test_bot_description_is_set_and_a_failed_menu_does_not_block_start(
-    api: BotApiServer, store: Store, labels: FakeLabels, clock: Clock
+    api: BotApiServer, store: Store, labels: FakeLabels, clock: Clock,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     """setMyDescription/ShortDescription are sent in both languages; when setMyCommands
-    fails the bot starts anyway and answers."""
+    fails the bot starts anyway and answers, and says so in one log line, no traceback."""
     api.fault("500", methods=("setMyCommands",), times=None)
-    app = await _app(api, store, labels, clock)
-    try:
-        api.inject_command(9801, "/help", language_code="en")
-        assert "Commands" in (await said(api, 9801, 1))[0]
-    finally:
-        await stop_bot(app)
+    with caplog.at_level(logging.WARNING):
+        app = await _app(api, store, labels, clock)
+        try:
+            api.inject_command(9801, "/help", language_code="en")
+            assert "Commands" in (await said(api, 9801, 1))[0]
+        finally:
+            await stop_bot(app)
+    failed = [r for r in caplog.records if r.getMessage() == "telegram_menu_failed"]
+    assert len(failed) == 1 and failed[0].exc_info is None
+    assert "setMyCommands" in failed[0].failed  # type: ignore[attr-defined]
+    assert not any(r.exc_info for r in caplog.records)
     assert ("description", "") in api.descriptions and ("short", "en") in api.descriptions
     assert "AI-chip" in api.descriptions[("short", "en")]
 

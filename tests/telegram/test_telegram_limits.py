@@ -8,49 +8,31 @@ import asyncio
 import itertools
 import logging
 import re
-import time
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlmodel import select
 
 from tests.conftest import Clock, migrated_store
 from tests.support.botapi import BotApiServer
-from tests.telegram.helpers import TOKEN, FakeLabels, drain_all, enqueue, make_event, settings_for
-from tracker.alerts.outbox import DrainReport, FloodHolds, drain
+from tests.telegram.helpers import (
+    TOKEN,
+    FakeLabels,
+    drain_all,
+    drain_until_done,
+    enqueue,
+    make_event,
+    queue,
+    settings_for,
+    wall,
+)
+from tracker.alerts.outbox import FloodHolds, drain
 from tracker.store.botport import StoreForBot
 from tracker.store.repo import Store
 from tracker.store.subscribers import failed_messages, outbox_states
 from tracker.store.tables import OutboxRow
 from tracker.telegram.sender import TelegramNotifier, make_bot
-
-
-def wall() -> datetime:
-    return datetime.now(UTC)
-
-
-async def drain_until_done(store: Store, notifier: TelegramNotifier, owner: str = "t",
-                           within: float = 15.0) -> DrainReport:
-    """Drain on the wall clock, as the daemon does, until nothing is pending."""
-    total = DrainReport()
-    deadline = time.monotonic() + within
-    while any(k.endswith("/pending") for k in outbox_states(store)):
-        assert time.monotonic() < deadline, outbox_states(store)
-        report = await drain(store, notifier, wall, owner, batch=20, concurrency=10)
-        total.sent += report.sent
-        total.retried += report.retried
-        await asyncio.sleep(0.05)
-    return total
-
-
-def queue(store: Store, chats: dict[int, int]) -> None:
-    """``count`` alerts (distinct events) for each chat, oldest first."""
-    clock = Clock(wall())
-    for chat, count in chats.items():
-        for n in range(count):
-            enqueue(store, clock, make_event(store, clock, headline=f"خبر {chat} رقم {n}"),
-                    [chat])
 
 
 async def test_a_flood_wait_on_one_chat_holds_that_chat_while_others_keep_flowing(
@@ -167,3 +149,49 @@ async def test_per_chat_spacing_holds_across_three_senders_on_one_database(
         gaps = [b - a for a, b in itertools.pairwise(times)]
         assert min(gaps) >= interval - 0.01, gaps
     assert outbox_states(cluster_stores[0]) == {"alert/sent": 16}
+
+
+async def test_a_storm_of_flood_waits_burns_no_attempts(
+    api: BotApiServer, store: Store, notifier: TelegramNotifier, clock: Clock
+) -> None:
+    """Ten 429s in a row on a chat, then a 500: the waits Telegram asked for are not failed
+    attempts, so the 500 is retried (not given up after max_attempts) and the alert arrives
+    once, its row counting two attempts (the 500 and the send)."""
+    enqueue(store, clock, make_event(store, clock), [60])
+    api.fault("429", chat_id=60, times=10, retry_after=1)
+    api.fault("500", chat_id=60, times=1)
+    report = await drain_all(store, notifier, clock)
+    assert report.failed == 0 and len(api.sent(60)) == 1
+    assert outbox_states(store) == {"alert/sent": 1}
+    with store.tx() as tx:
+        row = tx.session.exec(select(OutboxRow).where(OutboxRow.chat_id == "60")).one()
+        assert row.attempts == 2
+
+
+async def test_a_flood_wait_met_by_one_sender_holds_the_others(
+    api: BotApiServer, cluster_stores: list[Store], labels: FakeLabels
+) -> None:
+    """Sender A gets a 429 (retry_after=2) on a chat; sender B, another engine with nothing
+    in memory from A, is handed new alerts for that chat: it sends none of them before the
+    wait has passed (the wait is in the database), and serves another chat meanwhile."""
+    first, second = cluster_stores[0], cluster_stores[1]
+    queue(first, {80: 1})
+    api.flood(2, chat_id=80, grace=0.0)  # any call to 80 during the wait is a violation
+    bots = [make_bot(TOKEN, settings_for(api)) for _ in range(2)]
+    for bot in bots:
+        await bot.initialize()
+    try:
+        a = TelegramNotifier(bots[0], StoreForBot(first), labels, per_chat_interval=0.1)
+        report = await drain(first, a, wall, "a")
+        assert report.retried == 1 and api.floods[0].began is not None
+        queue(first, {80: 2, 81: 1}, first=1)
+        b = TelegramNotifier(bots[1], StoreForBot(second), labels, per_chat_interval=0.1)
+        await drain_until_done(second, b, owner="b")
+    finally:
+        for bot in bots:
+            await bot.shutdown()
+    assert api.violations == []
+    began = api.floods[0].began
+    assert all(s.at >= began + 2.0 for s in api.sent(80)) and len(api.sent(80)) == 3
+    assert api.sent(81)[0].at < began + 2.0
+    assert outbox_states(second) == {"alert/sent": 4}

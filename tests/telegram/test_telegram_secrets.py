@@ -3,6 +3,8 @@ logging layer; the Telegram link reports its state once per change."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 
 import pytest
@@ -74,3 +76,34 @@ async def test_healthz_names_a_failing_component() -> None:
     ok = HealthChecks(lambda: True, lambda: True, lambda: None,
                       components=lambda: {"telegram": "ok"})
     assert (await health_report(ok))[0] == 200
+
+
+async def test_link_retries_with_doubling_backoff_until_telegram_answers(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Down at start: probes wait retry_first, then twice as long each time up to
+    retry_max; the first success brings the link up, logged once each way."""
+    failures = [NetworkError("refused")] * 5
+    waits: list[float] = []
+
+    async def probe() -> None:
+        if failures:
+            raise failures.pop()
+
+    async def sleep(seconds: float) -> None:
+        waits.append(seconds)
+
+    link = TelegramLink(probe, retry_first=1.0, retry_max=4.0, sleep=sleep)
+    with caplog.at_level(logging.INFO):
+        task = asyncio.create_task(link.run())
+        for _ in range(100):
+            if link.available:
+                break
+            await asyncio.sleep(0)
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+    assert link.available and link.attempts == 6
+    assert waits == [1.0, 2.0, 4.0, 4.0, 4.0]
+    assert [r.getMessage() for r in caplog.records] == ["telegram_unavailable",
+                                                        "telegram_connected"]

@@ -11,7 +11,9 @@ Outcomes, in order:
    it raises :class:`Unconfirmed` (the receiver answered success in a form we cannot read):
    the row is marked sent too — never sent again — with the reason kept and logged as an
    error for the operator;
-2. it raises :class:`RetryLater`: the row goes back to pending, due after the given delay;
+2. it raises :class:`RetryLater`: the row goes back to pending, due after the given delay
+   (a wait the receiver asked for is not a failed attempt: ``attempts`` stays, so no storm
+   of 429s brings a message nearer to being given up or lengthens its backoff);
    a flood wait (``flood`` set) also holds every later message to that chat — or, for a
    bot-wide wait, to every chat — until it has passed, here (rows already claimed) and in
    the database (:mod:`tracker.store.gates`, for every process). Flood waits on two chats
@@ -247,7 +249,7 @@ async def _deliver(
     held = holds.held(msg.chat_id, clock())
     if held is not None:  # a flood wait began after this row was claimed
         report.retried += 1
-        return Retry(msg.id, "held by a flood wait", held)
+        return Retry(msg.id, "held by a flood wait", held, counts=False)
     try:
         message_id = await notifier.deliver(msg)
     except RetryLater as exc:
@@ -255,12 +257,12 @@ async def _deliver(
         now = clock()
         until = now + timedelta(seconds=exc.after_seconds)
         if exc.flood is None:
-            return Retry(msg.id, str(exc), until)
+            return Retry(msg.id, str(exc), until, counts=False)
         key = holds.add(msg.chat_id, exc.flood, now, until)
         log.warning("flood_wait", extra={"chat_id": msg.chat_id, "outbox_id": msg.id,
                                          "retry_after": exc.after_seconds,
                                          "scope": "all" if key == FloodHolds.ALL else "chat"})
-        return Retry(msg.id, str(exc), holds.until[key], flood=key)
+        return Retry(msg.id, str(exc), holds.until[key], flood=key, counts=False)
     except Unconfirmed as exc:
         log.error("delivery_unconfirmed", extra={"chat_id": msg.chat_id, "outbox_id": msg.id,
                                                  "error": str(exc)})

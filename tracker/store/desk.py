@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, insert, text
 from sqlmodel import col, select
 
+from tracker.alerts.match import Rule, subscriber_rules
 from tracker.model import TimelineEntry
 from tracker.records import (
     EventDetail,
@@ -244,10 +245,11 @@ class DeskStore:
 
     def instant_subscribers(
         self,
-    ) -> list[tuple[str, frozenset[str], frozenset[str], datetime | None]]:
-        """(chat, events, entities, muted_until) of every instant-mode subscriber."""
+    ) -> list[tuple[str, frozenset[Rule], datetime | None]]:
+        """(chat, watch rules, muted_until) of every instant-mode subscriber: its entity,
+        type and entity-with-type rules, as the pipeline matches them."""
         with self.store.tx() as tx:
-            return [(s.chat_id, s.events, s.entities, s.muted_until)
+            return [(s.chat_id, subscriber_rules(s.events, s.entities, s.pairs), s.muted_until)
                     for s in tx.subscriptions() if s.mode == "instant"]
 
     # --- feeds -------------------------------------------------------------------------

@@ -94,6 +94,7 @@ class Retry:
     next_attempt_at: datetime
     give_up: bool = False
     flood: str | None = None  # a flood wait until next_attempt_at: the chat id, or "*" (all)
+    counts: bool = True  # False: a wait the receiver asked for, not a failed attempt
 
 
 # --- subscribers ---------------------------------------------------------------------------
@@ -514,10 +515,12 @@ def record_outcomes(store: Store, now: datetime, sent: Sequence[Sent],
                 table.update().where(table.c.id == bindparam("b_id"),
                                      table.c.state == "pending").values(
                     state=bindparam("b_state"), next_attempt_at=bindparam("b_next"),
-                    last_error=bindparam("b_error"), attempts=table.c.attempts + 1,
+                    last_error=bindparam("b_error"),
+                    attempts=table.c.attempts + bindparam("b_step"),
                     lease_owner=None, lease_expires=None),
                 [{"b_id": r.outbox_id, "b_state": "failed" if r.give_up else "pending",
-                  "b_next": r.next_attempt_at, "b_error": r.error[:2000]} for r in retries])
+                  "b_next": r.next_attempt_at, "b_error": r.error[:2000],
+                  "b_step": 1 if r.counts else 0} for r in retries])
             floods: dict[str, datetime] = {}
             for r in retries:
                 if r.flood is not None:

@@ -2,13 +2,15 @@
 
 Modules, one job each:
 
-* :mod:`~tracker.telegram.sender` — ``TelegramNotifier`` (outbox ``Notifier``) and ``make_bot``;
+* :mod:`~tracker.telegram.sender` — ``TelegramNotifier`` (outbox ``Notifier``);
+* :mod:`~tracker.telegram.botclient` — ``make_bot``: the PTB bot it sends with, its settings;
 * :mod:`~tracker.telegram.transport` — ``LeanRequest``: keep-alive HTTP/1.1 for the sender;
 * :mod:`~tracker.telegram.split` — ``split_html``: long Telegram HTML into ≤ 4096-char parts;
 * :mod:`~tracker.telegram.digest` — ``build_digest``: the text of a digest (pure);
 * :mod:`~tracker.telegram.link` — ``TelegramLink``: is the Bot API reachable, retry with backoff;
 * :mod:`~tracker.telegram.ports` — the Protocols through which it reads and writes the store;
 * :mod:`~tracker.telegram.handlers` — what each command does;
+* :mod:`~tracker.telegram.operator` — the texts of the operators' /stats and /feeds (pure);
 * :mod:`~tracker.telegram.buttons` — what each button tap does (edits in place);
 * :mod:`~tracker.telegram.keyboards` — the inline keyboards and rule labels (pure);
 * :mod:`~tracker.telegram.bot` — ``build_application`` and starting/stopping it in a daemon;

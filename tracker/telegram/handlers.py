@@ -40,6 +40,7 @@ from tracker.alerts.render import Labels, SafeLabels, isolate_latin
 from tracker.telegram import keyboards as kb
 from tracker.telegram.buttons import press
 from tracker.telegram.keyboards import Catalogue, Choice
+from tracker.telegram.operator import feeds_text, stats_text
 from tracker.telegram.ports import BotStore, Rule, Subscriber
 from tracker.telegram.texts import LANGS, join, pick_lang, say
 from tracker.text.normalize import match_key
@@ -369,32 +370,15 @@ class Handlers:
             return self.store.stats(), self.store.failed(5)
 
         stats, failed = await asyncio.to_thread(gather)
-        lines = ["<b>stats</b>"]
-        lines += [f"{html.escape(k)}: {html.escape(v)}" for k, v in stats]
-        if failed:
-            lines.append("<b>failed</b>")
-            lines += [f"#{i} chat {html.escape(c)} {html.escape(k)}: {html.escape(e[:200])}"
-                      for i, c, k, e in failed]
-        await self._reply(update, "\n".join(lines))
+        await self._reply(update, stats_text(stats, failed))
 
     async def on_feeds(self, update: Update, context: Context) -> None:
         _, lang, _ = await self._who(update)
         if not self.is_admin(update):
             await self._reply(update, say("not_admin", lang))
             return
-        feeds = list(await asyncio.to_thread(self.store.feed_statuses))
-        now = self.now()
-        feeds.sort(key=lambda f: (-f.consecutive_failures,
-                                  f.last_success_at or datetime.min.replace(tzinfo=now.tzinfo)))
-        lines = ["<b>feeds</b> (failing first)"]
-        for f in feeds[:40]:
-            age = "never" if f.last_success_at is None else \
-                f"{int((now - f.last_success_at).total_seconds() // 60)}m ago"
-            mark = "❌" if f.consecutive_failures else "✅"
-            err = f" — {html.escape((f.last_error or '')[:120])}" if f.consecutive_failures else ""
-            lines.append(f"{mark} {html.escape(f.name)}: failures {f.consecutive_failures}, "
-                         f"last success {age}{err}")
-        await self._reply(update, "\n".join(lines))
+        feeds = await asyncio.to_thread(self.store.feed_statuses)
+        await self._reply(update, feeds_text(feeds, self.now()))
 
     async def on_broadcast(self, update: Update, context: Context) -> None:
         _, lang, _ = await self._who(update)

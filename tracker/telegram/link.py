@@ -50,8 +50,10 @@ class TelegramLink:
 
     def __init__(self, probe: Callable[[], Awaitable[object]], *, name: str = "telegram",
                  retry_first: float = 5.0, retry_max: float = 300.0,
-                 failures_to_down: int = 3) -> None:
+                 failures_to_down: int = 3,
+                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> None:
         self.probe = probe
+        self.sleep = sleep  # the wait between two probes (a test passes its own)
         self.name = name
         self.retry_first = retry_first
         self.retry_max = retry_max
@@ -92,7 +94,7 @@ class TelegramLink:
                 continue
             if await self.connect():
                 continue
-            await asyncio.sleep(delay)
+            await self.sleep(delay)
             delay = min(self.retry_max, delay * 2)
 
     def trouble(self, exc: BaseException) -> None:

@@ -30,15 +30,10 @@ from __future__ import annotations
 
 import asyncio
 import html
-import importlib.util
 import logging
-import os
-import socket
-import sys
 import time
-import warnings
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any, NoReturn, TypeVar
 from zoneinfo import ZoneInfo
@@ -53,75 +48,25 @@ from telegram.error import (
     RetryAfter,
     TelegramError,
 )
-from telegram.ext import AIORateLimiter, ExtBot
-from telegram.request import BaseRequest, HTTPXRequest
-from telegram.warnings import PTBDeprecationWarning
+from telegram.ext import ExtBot
 
 from tracker.alerts.match import matched_rule
 from tracker.alerts.outbox import OutboxMessage, Rejected, RetryLater, Unconfirmed, Undeliverable
 from tracker.alerts.render import Labels, SafeLabels, alert_html
 from tracker.errors import DeliveryError
 from tracker.model import TimelineEvent, Watchlist
+from tracker.telegram.botclient import SenderSettings, make_bot, retry_seconds
 from tracker.telegram.digest import build_digest, digest_window
 from tracker.telegram.keyboards import alert_buttons
 from tracker.telegram.link import TelegramLink
 from tracker.telegram.ports import SenderStore
 from tracker.telegram.split import split_html
-from tracker.telegram.transport import LeanRequest
+
+__all__ = ["SenderSettings", "TelegramNotifier", "build_notifier", "make_bot", "retry_seconds"]
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
-
-
-@dataclass(frozen=True)
-class SenderSettings:
-    """How the sender talks to the Bot API."""
-
-    api_url: str = "https://api.telegram.org/bot"  # PTB appends the token
-    overall_per_second: float = 30.0
-    group_per_minute: float = 20.0
-    per_chat_interval: float = 1.0  # seconds between two messages to one chat
-    connection_pool: int = 8  # concurrent connections to the Bot API
-    timeout: float = 15.0
-    transport: str = "lean"  # "lean" (tracker.telegram.transport) or "httpx" (proxies, HTTP/2)
-
-
-def _skip_sniffio_lookups() -> None:
-    """httpcore runs ``import sniffio`` for every request; where sniffio is not installed
-    each attempt searches ``sys.path`` again (about 0.3 ms, several times per message).
-    Recording it as absent keeps httpcore's own fallback (asyncio) and skips the search."""
-    if "sniffio" not in sys.modules and importlib.util.find_spec("sniffio") is None:
-        sys.modules["sniffio"] = None  # type: ignore[assignment]
-
-
-def use_timedelta_durations() -> None:
-    """PTB 22 builds every ``RetryAfter`` by reading its own deprecated int-valued
-    ``retry_after``, which warns (and, where warnings are errors, turns a flood wait into
-    an unrelated exception). Opting in to the timedelta form, as PTB suggests, avoids it;
-    :func:`retry_seconds` reads either form."""
-    os.environ.setdefault("PTB_TIMEDELTA", "true")
-
-
-def make_bot(token: str, settings: SenderSettings) -> ExtBot[Any]:
-    """A PTB bot with the rate limiter and a connection pool sized for concurrent sends."""
-    _skip_sniffio_lookups()
-    use_timedelta_durations()
-    httpx_request = HTTPXRequest(
-        connection_pool_size=settings.connection_pool, read_timeout=settings.timeout,
-        write_timeout=settings.timeout, connect_timeout=settings.timeout,
-        pool_timeout=settings.timeout,
-        # httpx writes headers and body separately: without NODELAY the body waits for a
-        # delayed ACK (tens of ms per request).
-        socket_options=[(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)])
-    request: BaseRequest = httpx_request
-    if settings.transport == "lean":
-        request = LeanRequest(pool_size=settings.connection_pool, timeout=settings.timeout,
-                              fallback=httpx_request)
-    limiter = AIORateLimiter(overall_max_rate=settings.overall_per_second, overall_time_period=1,
-                             group_max_rate=settings.group_per_minute, group_time_period=60,
-                             max_retries=0)
-    return ExtBot(token, base_url=settings.api_url, request=request, rate_limiter=limiter)
 
 
 def build_notifier(config_values: Mapping[tuple[str, str], Any], store: SenderStore,
@@ -153,14 +98,6 @@ def _message(answer: object) -> Message:
     if not isinstance(answer, Message) or not isinstance(answer.message_id, int):
         raise Unconfirmed(f"a success answer that is not a Message ({type(answer).__name__})")
     return answer
-
-
-def retry_seconds(exc: RetryAfter) -> float:
-    """Telegram's delay, read without PTB's int-or-timedelta deprecation warning."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", PTBDeprecationWarning)
-        value = exc.retry_after
-    return value.total_seconds() if isinstance(value, timedelta) else float(value)
 
 
 class TelegramNotifier:

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Protocol
 
+from tracker.alerts.match import Rule
 from tracker.alerts.render import Labels
 from tracker.model import Article, DetectedEvent, Watchlist
 from tracker.records import (
@@ -43,7 +44,7 @@ class DeskData(Protocol):
 
     def instant_subscribers(
         self,
-    ) -> list[tuple[str, frozenset[str], frozenset[str], datetime | None]]: ...
+    ) -> list[tuple[str, frozenset[Rule], datetime | None]]: ...
 
     def record_label(self, item_id: int, types: Sequence[str], now: datetime) -> int: ...
 
