@@ -241,3 +241,23 @@ async def test_feeds_page_shows_polls_errors_and_adopted_redirects(desk: Desk) -
     moved = rows["منقول"]
     assert desk.feeds.url("/moved.xml") in moved.split('data-label="Redirected to">', 1)[1]
     assert 'data-label="Redirected to">—' in rows["وكالة ب"]
+
+
+async def test_label_buttons_store_chosen_types_or_not_an_event(desk: Desk) -> None:
+    """The label form with its token: chosen types are stored and shown on the item page;
+    no type and no 'not an event' is refused (400); an unknown type counts as none."""
+    item_id = _item_id(desk, "unwatched")
+    async with httpx.AsyncClient(base_url=desk.url) as client:
+        page = await client.get(f"/items/{item_id}", params={"lang": "en"})
+        token = page.text.split('name="csrf" value="', 1)[1].split('"', 1)[0]
+        url = f"/items/{item_id}/label?lang=en"
+        chosen = await client.post(url, data={"csrf": token, "verdict": "label",
+                                              "type": ["chip_launch", "mass_production"]})
+        assert chosen.status_code == 303 and chosen.headers["location"].endswith("saved=1&lang=en")
+        empty = await client.post(url, data={"csrf": token, "verdict": "label",
+                                             "type": "no_such_type"})
+        assert empty.status_code == 400
+    shown = await _get(desk, f"/items/{item_id}", lang="en", saved="1")
+    assert "Correction saved." in shown
+    labels = shown.split("Analysts&#39; labels: ", 1)[1].split("</p>", 1)[0]
+    assert "chip_launch, mass_production" in labels and "no_such_type" not in shown
