@@ -37,7 +37,7 @@ import shutil
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -82,9 +82,18 @@ def _engine(path: Path) -> Any:
     return engine
 
 
-def build_store(path: Path, stored: int, gap_days: int = 120, feeds: int = 1000) -> float:
+Title = Callable[[int, str, str], str]  # (item number, company id, product id) -> title
+
+
+def _history_title(n: int, company: str, _product: str) -> str:
+    return f"خبر تاريخي رقم {n} عن {company}"
+
+
+def build_store(path: Path, stored: int, gap_days: int = 120, feeds: int = 1000,
+                title_of: Title = _history_title) -> float:
     """Fill a migrated SQLite store at ``path`` with ``stored`` items over the year that
-    ends ``gap_days`` before the bench clock; seconds it took."""
+    ends ``gap_days`` before the bench clock; seconds it took. ``title_of`` words each
+    item's title (bench_desk passes varied spellings of the names)."""
     history_end = NOW - timedelta(days=gap_days)
     started = time.perf_counter()
     engine = _engine(path)
@@ -105,7 +114,7 @@ def build_store(path: Path, stored: int, gap_days: int = 120, feeds: int = 1000)
             item_id += 1
             seen = history_end - timedelta(seconds=(stored - n) * HISTORY_DAYS * 86400 / stored)
             company, product = COMPANIES[n % 12], PRODUCTS[(n // 12) % 4]
-            title = f"خبر تاريخي رقم {n} عن {company}"
+            title = title_of(n, company, product)
             items.append({"id": item_id, "feed_id": 1 + n % feeds, "key": f"guid:h{n}",
                           "guid": f"h{n}", "link": f"https://history.example/{n}",
                           "title": title, "title_key": title, "summary": "ملخص قديم",

@@ -206,3 +206,31 @@ async def test_a_foreign_host_name_is_refused_without_credentials(desk: Desk) ->
     assert (await _get(desk, "/", headers={"host": "evil.example:80"})).status_code == 403
     assert (await _get(desk, "/", headers={"host": "localhost"})).status_code == 200
     assert (await _get(desk, "/healthz", headers={"host": "evil.example"})).status_code == 200
+
+
+async def test_every_post_route_refuses_a_missing_token_or_a_foreign_origin(desk: Desk) -> None:
+    """Each POST route of the app (with the client's CSRF cookie) refuses a form without the
+    token, and a form with it sent from another origin; nothing is stored."""
+    import re
+
+    from starlette.routing import Route
+
+    app = desk_app(desk.config, desk.app.store, desk.app.classifier, desk.clock,
+                   host="127.0.0.1")
+    posts = [r.path for r in app.routes if isinstance(r, Route) and "POST" in (r.methods or ())]
+    assert posts  # the label form at least
+    item_id = first_id(desk.app, ItemRow, title=PERMIT_TITLE)
+    async with httpx.AsyncClient(base_url=desk.url) as client:
+        page = await client.get(f"/items/{item_id}")
+        token = page.text.split('name="csrf" value="', 1)[1].split('"', 1)[0]
+        for path in posts:
+            url = re.sub(r"\{[^}]+\}", str(item_id), path)
+            bare = await client.post(url, data={"verdict": "not_event"})
+            assert bare.status_code == 403, path
+            foreign = await client.post(url, data={"verdict": "not_event", "csrf": token},
+                                        headers={"origin": "http://evil.example"})
+            assert foreign.status_code == 403 and "cross-origin" in foreign.text, path
+    from sqlmodel import Session, select
+
+    with Session(desk.app.store.engine) as s:
+        assert s.exec(select(LabelRow)).all() == []
