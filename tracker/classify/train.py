@@ -5,8 +5,12 @@ Order of work (``fit``):
 1. each record becomes one example: the match key of its scored sentences (the text; the
    headline only when it is all there is) and the engine's signals for them;
 2. inverse document frequencies per hashed bucket from the training examples;
-3. per event type, an L2 logistic regression (liblinear, balanced classes, uncertain labels
-   weighted down) over the weighted hashed features;
+3. per event type, the mean of two L2 logistic regressions (liblinear, balanced classes):
+   one over the weighted hashed features, one over the same features scaled by their naive
+   Bayes log-count ratios (NB-LR, Wang & Manning 2012). The second is the more precise, the
+   first recalls more; their mean is still one linear weight per bucket. In grouped 5-fold
+   CV on train ∪ dev (item level) the mean scored macro-F1 0.715 against 0.707 and 0.694
+   for each alone, with higher precision on every alerting type;
 4. calibration from out-of-fold scores of a grouped K-fold inside the training data (groups
    are pages, ``url``): a Platt sigmoid per type. The threshold of each type is the
    calibrated probability of a raw score of 0, where the class-balanced regression draws its
@@ -48,7 +52,10 @@ from tracker.model import Article
 ALERTING = ("export_permit", "export_restriction", "purchase_guidance", "mass_production")
 C = 10.0
 INNER_FOLDS = 3
-UNCERTAIN_WEIGHT = 0.5
+NB_ALPHA = 1.0
+# Uncertain and ambiguous labels count fully: weighting them 0.5 or 0.25 scored lower in
+# grouped 5-fold CV (macro-F1 0.702 and 0.701 against 0.707 with the plain regression).
+UNCERTAIN_WEIGHT = 1.0
 
 
 @dataclass(frozen=True)
@@ -150,16 +157,44 @@ def _matrix(raws: Sequence[features.RawFeatures], idf: npt.NDArray[np.float32]) 
     return sparse.csr_matrix((data, cols, indptr), shape=(len(raws), features.DIM))
 
 
-def _fit_linear(x: Any, y: npt.NDArray[np.int_], w: npt.NDArray[np.float64], seed: int
+def nb_ratio(x: Any, y: npt.NDArray[np.int_], alpha: float = NB_ALPHA
+             ) -> npt.NDArray[np.float64]:
+    """Per bucket, the log-count ratio of Wang & Manning's NB-SVM: how much more often the
+    bucket occurs (present or not) in the type's examples than in the others, smoothed."""
+    present = (x > 0).astype(np.float64)
+    p = alpha + np.asarray(present[y == 1].sum(axis=0)).ravel()
+    q = alpha + np.asarray(present[y == 0].sum(axis=0)).ravel()
+    return np.asarray(np.log((p / p.sum()) / (q / q.sum())), dtype=np.float64)
+
+
+def _regression(x: Any, y: npt.NDArray[np.int_], w: npt.NDArray[np.float64], seed: int
                 ) -> tuple[npt.NDArray[np.float64], float]:
     from sklearn.linear_model import LogisticRegression
 
-    if y.min() == y.max():  # a type with no (or only) examples: never (always) fires
-        return np.zeros(x.shape[1]), (-10.0 if y.max() == 0 else 10.0)
+    # only the buckets that occur: the others' weights stay 0 under L2, and liblinear's cost
+    # per iteration grows with the width of the matrix (2^18 columns, a few thousand used)
+    used = np.unique(x.indices)
     lr = LogisticRegression(C=C, solver="liblinear", class_weight="balanced",
                             random_state=seed, max_iter=1000)
-    lr.fit(x, y, sample_weight=w)
-    return lr.coef_[0].astype(np.float64), float(lr.intercept_[0])
+    lr.fit(x[:, used], y, sample_weight=w)
+    coef = np.zeros(x.shape[1], dtype=np.float64)
+    coef[used] = lr.coef_[0]
+    return coef, float(lr.intercept_[0])
+
+
+def _fit_linear(x: Any, y: npt.NDArray[np.int_], w: npt.NDArray[np.float64], seed: int
+                ) -> tuple[npt.NDArray[np.float64], float]:
+    """One type's weights: the mean of a logistic regression on the features and one on the
+    features scaled by their NB log-count ratios (NB-LR). Both are linear in the features, so
+    the mean is one weight per bucket and the run-time scorer is unchanged."""
+    from scipy import sparse
+
+    if y.min() == y.max():  # a type with no (or only) examples: never (always) fires
+        return np.zeros(x.shape[1]), (-10.0 if y.max() == 0 else 10.0)
+    plain, plain_bias = _regression(x, y, w, seed)
+    ratio = nb_ratio(x, y)
+    scaled, scaled_bias = _regression(x @ sparse.diags(ratio), y, w, seed)
+    return (0.5 * plain + 0.5 * ratio * scaled), 0.5 * (plain_bias + scaled_bias)
 
 
 def _platt(scores: npt.NDArray[np.float64], y: npt.NDArray[np.int_]) -> tuple[float, float]:
@@ -234,6 +269,7 @@ def fit(engine: Engine, records: Sequence[Record], seed: int = 0,
         weights[:, j] = coef
         bias[j] = intercept
     info = {"records": len(records), "seed": seed, "C": C, "inner_folds": INNER_FOLDS,
+            "learner": "mean of LR and NB-LR",
             "positives": {t: int(y_all[:, j].sum()) for j, t in enumerate(types)},
             "out_of_fold": info_thresholds}
     info.update(meta or {})
