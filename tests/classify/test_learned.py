@@ -201,3 +201,31 @@ def test_cross_validation_groups_pages(rules_engine: Engine) -> None:
     assert scores.model.items == scores.rules.items == len(records)
     assert 0.0 <= scores.model.macro_f1 <= 1.0
     assert "rules P" in training.render_cv(scores)
+
+
+def test_a_headline_guess_the_body_does_not_carry_is_dropped(
+        model_engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A headline sums up its body: a type the model alone half-reads in the headline (the
+    revenue words of a licence deal) is no event when no body sentence carries it; the
+    body's own type stays. Without the rule the guess is an event of its own."""
+    from tracker.classify import decide
+
+    art = Article("إنفيديا تتقاسم إيرادات H20 مع واشنطن",
+                  "اتفقت إنفيديا مع واشنطن على تقاسم 15% من إيرادات رقائق H20 في الصين "
+                  "مقابل تراخيص التصدير.", PUB)
+    types = [e.type for e in model_engine.classify(art)]
+    assert "export_permit" in types and "financial_results" not in types
+    monkeypatch.setattr(decide, "HEADLINE_ALONE", 0.0)
+    assert "financial_results" in [e.type for e in model_engine.classify(art)]
+
+
+def test_a_second_type_on_the_same_words_needs_half_the_first(
+        model_engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    """One sentence mostly reports one event: the product names of a production plan do not
+    also make it a chip launch, unless the share rule is off."""
+    from tracker.classify import decide
+
+    art = Article("", "هواوي تخطط لإنتاج 600 ألف شريحة أسيند 910C", PUB)
+    assert [e.type for e in model_engine.classify(art)] == ["mass_production"]
+    monkeypatch.setattr(decide, "SECOND_SHARE", 0.0)
+    assert "chip_launch" in [e.type for e in model_engine.classify(art)]
