@@ -32,7 +32,7 @@ from tracker.records import (
     TimelineFilter,
     TimelinePage,
 )
-from tracker.store.repo import Store, Tx, _event_view
+from tracker.store.repo import Store, Tx
 from tracker.store.tables import (
     EventEntityRow,
     EventRow,
@@ -45,6 +45,7 @@ from tracker.store.tables import (
     LabelRow,
     OutboxRow,
 )
+from tracker.store.views import event_view as _event_view
 from tracker.text.search import Query, fts5_expression, index_body, tsquery_expression
 
 
