@@ -41,7 +41,7 @@ from tracker.alerts.match import (
 from tracker.errors import FeedError, StoreError
 from tracker.feeds.fetch import Fetcher, FetchResult, FetchState
 from tracker.feeds.parse import ParseLimits
-from tracker.feeds.poll import PollResult, parse_fetched
+from tracker.feeds.poll import fetch_and_parse
 from tracker.feeds.schedule import next_poll_at
 from tracker.model import Article, DetectedEvent, ParsedFeed, TimelineEvent, Watchlist
 from tracker.neardup import NearDuplicates
@@ -112,9 +112,6 @@ class PipelineSettings:
     health: HealthPolicy = field(default_factory=HealthPolicy)
     admins: tuple[str, ...] = ()  # chats told when a feed starts failing or recovers
     parse_limits: ParseLimits = field(default_factory=ParseLimits)
-    # changed feeds parsed and not yet ingested, at most: the rest wait as fetched bytes
-    # (a cold cycle's fetches all land at once; parsed entries cost ~10x their bytes)
-    parse_ahead: int = 4
     identity: bool = True  # False: the placement rules before event identity (a baseline)
 
 
@@ -145,7 +142,6 @@ class Pipeline:
         self.near = NearDuplicates()
         self._pub_cache: dict[int, tuple[datetime, ...]] = {}
         self._quiet: list[QuietFetch] = []  # not-modified fetches not yet written
-        self._parsing = asyncio.Semaphore(max(1, settings.parse_ahead))
 
     # --- cycles -------------------------------------------------------------------------
     async def run_cycle(
@@ -213,17 +209,18 @@ class Pipeline:
         report = FeedReport(feed_id=feed.id, name=feed.name, url=feed.url)
         url = feed.fetch_url
         try:
-            fetched = await self.fetcher_for(url).fetch(url, FetchState(feed.etag,
-                                                                        feed.last_modified))
-            if fetched.not_modified:
-                await self._digest(feed, PollResult(fetched, None), report, quiet_batch)
-            else:
-                async with self._parsing:  # parse only as ingesting keeps up (memory)
-                    polled = await parse_fetched(
-                        fetched, now=self.clock(), feed_timezone=feed.timezone,
-                        limits=self.settings.parse_limits)
-                    del fetched
-                    await self._digest(feed, polled, report, quiet_batch)
+            polled = await fetch_and_parse(
+                self.fetcher_for(url), url, FetchState(feed.etag, feed.last_modified),
+                now=self.clock(), feed_timezone=feed.timezone,
+                limits=self.settings.parse_limits)
+            if polled.fetch.empty_body:
+                raise FeedError("empty_body", f"HTTP {polled.fetch.http_status} with an empty "
+                                              f"body: {polled.fetch.final_url}")
+            report.warning = polled.feed.warning if polled.feed else None
+            if quiet_batch and polled.feed is None and self._queue_quiet(feed, polled.fetch):
+                report.status = "not_modified"
+                return report
+            await self._locked(self._ingest, feed, polled.fetch, polled.feed, report)
         except FeedError as exc:
             await self._fail(feed, exc, report, exc.kind)
         except StoreError as exc:
@@ -233,18 +230,6 @@ class Pipeline:
             log.exception("feed_crashed", extra={"feed_url": feed.url})
             await self._fail(feed, FeedError("internal", repr(exc)), report, "internal")
         return report
-
-    async def _digest(self, feed: FeedView, polled: PollResult, report: FeedReport,
-                      quiet_batch: bool) -> None:
-        """Ingest one fetched (and parsed) feed, or queue a quiet not-modified answer."""
-        if polled.fetch.empty_body:
-            raise FeedError("empty_body", f"HTTP {polled.fetch.http_status} with an empty "
-                                          f"body: {polled.fetch.final_url}")
-        report.warning = polled.feed.warning if polled.feed else None
-        if quiet_batch and polled.feed is None and self._queue_quiet(feed, polled.fetch):
-            report.status = "not_modified"
-            return
-        await self._locked(self._ingest, feed, polled.fetch, polled.feed, report)
 
     async def _fail(self, feed: FeedView, exc: FeedError, report: FeedReport, kind: str) -> None:
         """Record a failed poll; never raises (the lease is released whatever happens)."""

@@ -40,20 +40,6 @@ async def fetch_and_parse(
 ) -> PollResult:
     """Fetch ``url`` conditionally; parse the body in a thread when it changed."""
     result = await fetcher.fetch(url, state)
-    return await parse_fetched(result, now=now, feed_timezone=feed_timezone, parse=parse,
-                               limits=limits)
-
-
-async def parse_fetched(
-    result: FetchResult,
-    *,
-    now: datetime,
-    feed_timezone: str | None = None,
-    parse: ParseFunction = parse_feed,
-    limits: ParseLimits | None = None,
-) -> PollResult:
-    """The second half of :func:`fetch_and_parse`: parse a fetched body in a thread unless
-    it was not modified (a caller may hold its own limit between the two halves)."""
     if result.not_modified:
         return PollResult(result, None)
     feed = await asyncio.to_thread(
