@@ -237,7 +237,14 @@ class DeskStore:
                           col(EventEntityRow.event_id) == EventSourceRow.event_id)
                     .where(col(EventSourceRow.item_id).in_(ids))).all():
                     entities.setdefault(item_id, set()).add(eid)
-                tx.session.execute(insert(ItemSearchRow), [
+                statement = insert(ItemSearchRow)
+                if tx.session.get_bind().dialect.name == "postgresql":
+                    # processes of a cluster index after their own cycles: one may have
+                    # indexed these rows since this one read the high-water mark
+                    from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+                    statement = pg_insert(ItemSearchRow).on_conflict_do_nothing()
+                tx.session.execute(statement, [
                     {"item_id": i, "body": index_body((t, s), entities.get(i, ()))}
                     for i, t, s in rows if i is not None])
                 done += len(rows)
