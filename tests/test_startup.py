@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tracker.store.db import head_revision
+from tracker.store.revision import head_revision
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -53,6 +53,19 @@ def test_help_and_timeline_import_no_classifier_and_no_daemon_parts(tmp_path: Pa
 
 
 @pytest.mark.slow
+def test_the_timeline_on_a_migrated_sqlite_store_imports_no_sqlalchemy(tmp_path: Path) -> None:
+    """``tracker timeline --entity nvidia`` on a migrated SQLite file reads through sqlite3
+    alone: neither SQLAlchemy nor SQLModel's table classes are imported (they were most of
+    its start-up); on a store not yet migrated it takes the full path and migrates."""
+    fresh = _modules(["timeline", "--entity", "nvidia"], tmp_path)
+    assert "sqlalchemy" in fresh and "tracker.store.repo" in fresh  # migrated it first
+    loaded = _modules(["timeline", "--entity", "nvidia"], tmp_path)
+    assert "tracker.store.lite" in loaded
+    assert sorted(m for m in ("sqlalchemy", "sqlmodel", "tracker.store.tables",
+                              "tracker.store.repo") if m in loaded) == []
+
+
+@pytest.mark.slow
 def test_the_daemon_imports_neither_datasketch_nor_scipy(tmp_path: Path) -> None:
     """Everything ``tracker run`` wires (app, pipeline, near-duplicates, classifier) loads
     without datasketch or scipy."""
@@ -68,7 +81,7 @@ def test_the_head_revision_read_from_the_files_is_alembics() -> None:
     """The quick "already migrated" check compares against the head Alembic itself finds."""
     from alembic.script import ScriptDirectory
 
-    from tracker.store.db import _MIGRATIONS
+    from tracker.store.revision import MIGRATIONS
 
-    heads = ScriptDirectory(str(_MIGRATIONS)).get_heads()
+    heads = ScriptDirectory(str(MIGRATIONS)).get_heads()
     assert heads == [head_revision()]

@@ -62,7 +62,7 @@ def timeline(
     config: ConfigOption = None,
 ) -> None:
     """Show the timeline, newest first, filtered by entity, type, dates and status."""
-    from tracker.readside import entity_names, load_labels, open_store
+    from tracker.readside import entity_names, load_labels, open_timeline
     from tracker.timeline_view import entry_json
 
     cfg = _config(config)
@@ -81,10 +81,13 @@ def timeline(
         one_of(st, STATUSES, "--status", "status")
     entity_id = cli_desk.resolve_entity(entity, entity_names(labels)) if entity else None
     now = _utc_now()
-    store = open_store(cfg)
-    entries = store.timeline(entity=entity_id, types=type_ or (), since=parse_since(since, now),
-                             until=parse_since(until, now), statuses=status or (), limit=limit)
-    store.engine.dispose()
+    reader = open_timeline(cfg)
+    try:
+        entries = reader.timeline(entity=entity_id, types=type_ or (),
+                                  since=parse_since(since, now), until=parse_since(until, now),
+                                  statuses=status or (), limit=limit)
+    finally:
+        reader.close()
     if as_json:
         data = [entry_json(e, labels) for e in entries]
         sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")

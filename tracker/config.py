@@ -363,10 +363,28 @@ def parse_config(raw: Mapping[str, Any], path: Path, env: Mapping[str, str]) -> 
     return Config(path=path, values=values, feeds=feeds, watchlists=watchlists, sources=sources)
 
 
+_PLAIN_SQLITE = re.compile(r"sqlite:///([A-Za-z0-9_./~+-]+)")
+
+
+def _plain_sqlite(url: str, base: Path) -> str | None:
+    """``sqlite:///path`` with a path of plain characters, made absolute as below, without
+    importing SQLAlchemy (every command checks the URL); None for any other URL."""
+    found = _PLAIN_SQLITE.fullmatch(url)
+    if found is None:
+        return None
+    target = Path(found[1]).expanduser()
+    return "sqlite:///" + str(target if target.is_absolute() else (base / target).resolve())
+
+
 def check_database_url(url: str, file: str, key: str, base: Path) -> str:
     """``url`` if tracker can use it, a relative SQLite path made absolute against ``base``
     (the config file's folder, or the working directory for the environment variable);
     anything else a :class:`ConfigError` naming the file and key."""
+    plain = _plain_sqlite(url, base)
+    return plain if plain is not None else _check_parsed_url(url, file, key, base)
+
+
+def _check_parsed_url(url: str, file: str, key: str, base: Path) -> str:
     from sqlalchemy.engine import make_url
     from sqlalchemy.exc import ArgumentError
 

@@ -8,15 +8,19 @@ vocabulary (labels and names from the taxonomy and gazetteer files) and the stor
 
 from __future__ import annotations
 
-from typing import Protocol
+from collections.abc import Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, Protocol
 
 from tracker.classify.gazetteer import Gazetteer
 from tracker.classify.vocabulary import Vocabulary, load_vocabulary
 from tracker.config import Config, check_references
-from tracker.store.db import make_engine, upgrade
-from tracker.store.desk import DeskStore
-from tracker.store.repo import Store
+from tracker.model import TimelineEntry
 from tracker.text.search import NameIndex
+
+if TYPE_CHECKING:
+    from tracker.store.desk import DeskStore
+    from tracker.store.repo import Store
 
 
 def load_labels(config: Config) -> Vocabulary:
@@ -42,6 +46,9 @@ def entity_names(vocabulary: HasGazetteer) -> NameIndex:
 
 def open_store(config: Config, migrate: bool = True) -> Store:
     """The config's store, its schema brought up to date first unless ``migrate`` is false."""
+    from tracker.store.db import make_engine, upgrade
+    from tracker.store.repo import Store
+
     engine = make_engine(config.database_url)
     if migrate:
         upgrade(engine)
@@ -50,4 +57,36 @@ def open_store(config: Config, migrate: bool = True) -> Store:
 
 def open_desk(config: Config, migrate: bool = True) -> DeskStore:
     """The desk's read side over the config's database."""
+    from tracker.store.desk import DeskStore
+
     return DeskStore(open_store(config, migrate))
+
+
+class TimelineReader(Protocol):
+    """What ``tracker timeline`` reads: :meth:`Store.timeline
+    <tracker.store.repo.Store.timeline>`, then :meth:`close`."""
+
+    def timeline(self, *, entity: str | None = ..., types: Sequence[str] = ...,
+                 since: datetime | None = ..., until: datetime | None = ...,
+                 statuses: Sequence[str] = ..., limit: int | None = ...,
+                 newest_first: bool = ...) -> list[TimelineEntry]: ...
+
+    def close(self) -> None: ...
+
+
+class _StoreTimeline:
+    def __init__(self, store: Store) -> None:
+        self.timeline = store.timeline
+        self._engine = store.engine
+
+    def close(self) -> None:
+        self._engine.dispose()
+
+
+def open_timeline(config: Config) -> TimelineReader:
+    """The quickest reader of the config's timeline: ``sqlite3`` alone for a migrated SQLite
+    file (:mod:`tracker.store.lite`, no SQLAlchemy imported), else the full store (which
+    migrates first)."""
+    from tracker.store.lite import open_lite
+
+    return open_lite(config.database_url) or _StoreTimeline(open_store(config))

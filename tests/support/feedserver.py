@@ -465,6 +465,12 @@ class FeedServerProcess:
         count: int = self._conn.recv()
         return count
 
+    def call(self, change: Callable[..., None], *args: Any) -> None:
+        """Run ``change(server, *args)`` in the child (importable, like ``setup``), e.g. to
+        change some feeds between two cycles; returns once it has run."""
+        self._conn.send(("call", change, args))
+        self._conn.recv()
+
 
 def _serve_in_child(
     setup: Callable[..., None], args: tuple[Any, ...], hosts: tuple[str, ...], conn: Any
@@ -476,6 +482,9 @@ def _serve_in_child(
             for message in iter(conn.recv, "stop"):
                 if message == "count":
                     conn.send(len(server.requests))
+                elif isinstance(message, tuple) and message[0] == "call":
+                    message[1](server, *message[2])
+                    conn.send(True)
 
 
 # --- building feeds ---------------------------------------------------------------------------

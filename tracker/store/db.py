@@ -10,8 +10,6 @@ query: every command opens the store, and most find nothing to migrate.
 
 from __future__ import annotations
 
-import re
-from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -21,11 +19,12 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import create_engine
 
 from tracker.errors import StoreError
+from tracker.store.revision import MIGRATIONS as _MIGRATIONS
+from tracker.store.revision import head_revision
 
 if TYPE_CHECKING:
     from alembic.config import Config as AlembicConfig
 
-_MIGRATIONS = Path(__file__).with_name("migrations")
 _MIGRATION_LOCK = 7_245_001  # PostgreSQL advisory lock id held while migrating
 
 
@@ -76,24 +75,6 @@ def alembic_config(engine: Engine) -> AlembicConfig:
     cfg.set_main_option("script_location", str(_MIGRATIONS))
     cfg.attributes["engine"] = engine
     return cfg
-
-
-_REVISION = re.compile(r"^(down_)?revision\s*(?::[^=]*)?=\s*(?:['\"]([^'\"]*)['\"]|None)",
-                       re.MULTILINE)
-
-
-@lru_cache(maxsize=1)
-def head_revision() -> str | None:
-    """The newest revision of the shipped migrations (the one no other revises), read from
-    the files; None if that is not exactly one (then Alembic decides)."""
-    revisions: set[str] = set()
-    revised: set[str] = set()
-    for path in (_MIGRATIONS / "versions").glob("*.py"):
-        for down, value in _REVISION.findall(path.read_text(encoding="utf-8")):
-            if value:
-                (revised if down else revisions).add(value)
-    heads = revisions - revised
-    return next(iter(heads)) if len(heads) == 1 else None
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:

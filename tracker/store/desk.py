@@ -33,7 +33,7 @@ from tracker.records import (
     TimelineFilter,
     TimelinePage,
 )
-from tracker.store.repo import Store, Tx, _event_view
+from tracker.store.repo import Store, Tx
 from tracker.store.tables import (
     EventEntityRow,
     EventRow,
@@ -46,6 +46,7 @@ from tracker.store.tables import (
     LabelRow,
     OutboxRow,
 )
+from tracker.store.views import event_view as _event_view
 from tracker.text.search import Query, fts5_expression, index_body, tsquery_expression
 
 
@@ -237,7 +238,14 @@ class DeskStore:
                           col(EventEntityRow.event_id) == EventSourceRow.event_id)
                     .where(col(EventSourceRow.item_id).in_(ids))).all():
                     entities.setdefault(item_id, set()).add(eid)
-                tx.session.execute(insert(ItemSearchRow), [
+                statement = insert(ItemSearchRow)
+                if tx.session.get_bind().dialect.name == "postgresql":
+                    # processes of a cluster index after their own cycles: one may have
+                    # indexed these rows since this one read the high-water mark
+                    from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+                    statement = pg_insert(ItemSearchRow).on_conflict_do_nothing()
+                tx.session.execute(statement, [
                     {"item_id": i, "body": index_body((t, s), entities.get(i, ()))}
                     for i, t, s in rows if i is not None])
                 done += len(rows)

@@ -39,7 +39,6 @@ from tracker.errors import StoreError
 from tracker.model import (
     DetectedEvent,
     EntityRef,
-    EventDate,
     FeedEntry,
     SourceView,
     TimelineEntry,
@@ -57,6 +56,7 @@ from tracker.store.tables import (
     SubscriberRow,
     WatchRuleRow,
 )
+from tracker.store.views import event_view as _event_view
 from tracker.text.normalize import match_key
 
 if TYPE_CHECKING:
@@ -156,22 +156,6 @@ def _feed_view(row: FeedRow) -> FeedView:
 def _storable(text: str | None, cap: int) -> str | None:
     """Text a database accepts: no NUL (PostgreSQL refuses it in text), at most ``cap``."""
     return None if text is None else text.replace("\x00", "")[:cap]
-
-
-def _event_view(row: EventRow) -> TimelineEvent:
-    assert row.id is not None
-    entities = tuple(EntityRef(**e) for e in json.loads(row.entities))
-    date = EventDate(row.event_date, row.precision) if row.event_date and row.precision else None  # type: ignore[arg-type]
-    return TimelineEvent(
-        id=row.id, type=row.type, headline=row.headline, entities=entities, event_date=date,
-        sort_date=row.sort_date, status=row.status, first_seen=row.first_seen,
-        first_outlet=row.first_outlet, source_count=row.source_count, alerted=row.alerted,
-        evidence=tuple(json.loads(row.evidence)), sentence=row.sentence,
-        figures=tuple(json.loads(row.figures or "[]")), follow_up_of=row.follow_up_of,
-        outlet_count=row.outlet_count, recap=row.recap, first_reported=row.first_reported,
-        sentences=tuple(json.loads(row.sentences or "[]")),
-        first_entities=tuple(EntityRef(**e) for e in json.loads(row.first_entities or "[]")),
-    )
 
 
 @dataclass(frozen=True)

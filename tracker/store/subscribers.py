@@ -29,8 +29,9 @@ from sqlmodel import col, select
 
 from tracker.model import SourceView, TimelineEvent
 from tracker.store import gates
-from tracker.store.repo import OutboxMessage, Store, Tx, _event_view
+from tracker.store.repo import OutboxMessage, Store, Tx
 from tracker.store.tables import EventRow, EventSourceRow, OutboxRow, SubscriberRow, WatchRuleRow
+from tracker.store.views import event_view as _event_view
 
 
 @dataclass(frozen=True)
