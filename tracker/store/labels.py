@@ -17,8 +17,8 @@ from datetime import datetime
 from sqlmodel import col, select
 
 from tracker.errors import StoreError
-from tracker.store.repo import Store
 from tracker.store.tables import EventRow, EventSourceRow, FeedRow, ItemRow, LabelRow
+from tracker.store.tx import StoreBase
 
 VERDICTS = ("label", "confirm", "not_event", "other_type")
 SOURCES = ("cli", "telegram", "web")
@@ -51,7 +51,7 @@ def _check(verdict: str, source: str) -> None:
         raise StoreError(f"unknown label source {source!r} (one of {', '.join(SOURCES)})")
 
 
-def find_item(store: Store, ref: str) -> int:
+def find_item(store: StoreBase, ref: str) -> int:
     """The id of the item named by ``ref``: its number, or its link; StoreError if none."""
     with store.tx() as tx:
         if ref.isdigit():
@@ -65,7 +65,7 @@ def find_item(store: Store, ref: str) -> int:
     return found
 
 
-def record_item_label(store: Store, item_id: int, types: Sequence[str], *, source: str,
+def record_item_label(store: StoreBase, item_id: int, types: Sequence[str], *, source: str,
                       chat_id: str | None, now: datetime) -> int:
     """A whole-item label (empty ``types``: not an event); returns the label id."""
     _check("label", source)
@@ -80,7 +80,7 @@ def record_item_label(store: Store, item_id: int, types: Sequence[str], *, sourc
         return row.id
 
 
-def record_event_feedback(store: Store, event_id: int, verdict: str, *, new_type: str | None,
+def record_event_feedback(store: StoreBase, event_id: int, verdict: str, *, new_type: str | None,
                           source: str, chat_id: str | None, now: datetime) -> int:
     """A verdict on an alerted event, stored against the sentence of its first source.
 
@@ -109,7 +109,7 @@ def record_event_feedback(store: Store, event_id: int, verdict: str, *, new_type
         return row.id
 
 
-def labels(store: Store) -> list[LabelView]:
+def labels(store: StoreBase) -> list[LabelView]:
     """Every correction, oldest first, with the item text it judges."""
     with store.tx() as tx:
         rows = tx.session.exec(
