@@ -14,6 +14,12 @@ tracker package of another source tree (e.g. ``git archive`` of an older commit 
 there; same interpreter and packages), against the same server and feeds, for a baseline
 in the same run.
 
+Memory: each phase reports the RSS with the app open, after each cycle and at its peak
+(``VmHWM``). ``--arena-max N`` runs this tree once more with ``MALLOC_ARENA_MAX=N`` and
+``--trim`` once more calling glibc's ``malloc_trim(0)`` after each cycle, both against the
+same server, for the allocator's share; ``--trace N`` prints the ``N`` source lines that hold
+the most memory (tracemalloc, which slows the phase) at the end of each phase.
+
 Run: ``.venv/bin/python bench/bench_churn.py [--feeds 1000] [--before /tmp/old-tree]``
 """
 
@@ -30,6 +36,7 @@ import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any, NamedTuple
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -55,12 +62,29 @@ def _rss_mb() -> float:
     return pages * resource.getpagesize() / 2**20
 
 
-def run_phase(work: Path, phase: str, cycles: int) -> dict[str, object]:
+def _top_lines(n: int) -> list[str]:
+    """The ``n`` source lines holding the most traced memory, as text."""
+    import tracemalloc
+
+    stats = tracemalloc.take_snapshot().statistics("lineno")
+    total = sum(s.size for s in stats)
+    return [f"traced total {total / 2**20:.1f} MB"] + [
+        f"{s.size / 2**20:7.1f} MB {s.count:8d} blocks  {s.traceback[0].filename}:"
+        f"{s.traceback[0].lineno}" for s in stats[:n]]
+
+
+def run_phase(work: Path, phase: str, cycles: int, trim: bool = False,
+              trace: int = 0) -> dict[str, object]:
     """``cold``: one cycle on an empty store. ``steady``: wait for the parent's go before
     each of ``cycles`` cycles (it changes the feeds in between) and time each."""
     import asyncio
+    import ctypes
     import io
+    import tracemalloc
     from datetime import UTC, datetime
+
+    if trace:
+        tracemalloc.start()
 
     from tracker.app import open_app
     from tracker.config import parse_config
@@ -91,19 +115,35 @@ def run_phase(work: Path, phase: str, cycles: int) -> dict[str, object]:
                     "not_modified": sum(f.status == "not_modified" for f in report.feeds),
                     "fetched": sum(f.status == "ok" for f in report.feeds),
                     "rss_mb": _rss_mb()})
+                if trim:
+                    ctypes.CDLL("libc.so.6").malloc_trim(0)
+                    out["cycles"][-1]["trimmed_rss_mb"] = _rss_mb()  # type: ignore[index]
+            if trace:
+                out["top"] = _top_lines(trace)
 
     asyncio.run(go())
     out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return out
 
 
-def spawn(tree: Path, work: Path, phase: str, cycles: int, between: object = None
-          ) -> dict[str, object]:
+class Variant(NamedTuple):
+    """One tree to run, with what differs for its processes."""
+
+    tree: Path
+    env: dict[str, str]
+    trim: bool = False
+
+
+def spawn(variant: Variant, work: Path, phase: str, cycles: int, between: object = None,
+          trace: int = 0) -> dict[str, object]:
     """Run a phase in a child process with ``tree``'s tracker; ``between(n)`` runs before
     the child's steady cycle ``n``."""
     child = subprocess.Popen(
-        [sys.executable, __file__, "--phase", phase, "--work", str(work), "--tree", str(tree),
-         "--cycles", str(cycles)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        [sys.executable, __file__, "--phase", phase, "--work", str(work), "--tree",
+         str(variant.tree), "--cycles", str(cycles), "--trace", str(trace),
+         *(["--trim"] if variant.trim else [])],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+        env={**os.environ, **variant.env})
     assert child.stdin is not None and child.stdout is not None
     last = ""
     for line in child.stdout:
@@ -115,7 +155,7 @@ def spawn(tree: Path, work: Path, phase: str, cycles: int, between: object = Non
             child.stdin.write("go\n")
             child.stdin.flush()
     if child.wait() != 0:
-        raise SystemExit(f"{phase} phase failed ({tree})")
+        raise SystemExit(f"{phase} phase failed ({variant})")
     result: dict[str, object] = json.loads(last)
     return result
 
@@ -130,6 +170,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--hosts", type=int, default=50)
     parser.add_argument("--latency", type=float, default=0.05)
     parser.add_argument("--before", type=Path, help="another source tree, for a baseline")
+    parser.add_argument("--arena-max", type=int, help="also run with MALLOC_ARENA_MAX=N")
+    parser.add_argument("--trim", action="store_true",
+                        help="also run with malloc_trim(0) after each cycle")
+    parser.add_argument("--trace", type=int, default=0,
+                        help="print the N lines holding the most memory (tracemalloc)")
     parser.add_argument("--phase", choices=["cold", "steady"], help=argparse.SUPPRESS)
     parser.add_argument("--work", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--tree", type=Path, help=argparse.SUPPRESS)
@@ -138,14 +183,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.path.insert(0, str(args.tree))
         import tracker  # noqa: F401  (from --tree, before anything else imports it)
 
-        print(json.dumps(run_phase(args.work, args.phase, args.cycles)))
+        print(json.dumps(run_phase(args.work, args.phase, args.cycles, args.trim, args.trace)))
         return 0
 
     sys.path.insert(0, str(REPO))
     from bench.bench_poll import setup_server
     from tests.support.feedserver import FeedServerProcess
 
-    trees = {"after": REPO, **({"before": args.before.resolve()} if args.before else {})}
+    trees = {"after": Variant(REPO, {})}
+    if args.arena_max:
+        trees[f"arena{args.arena_max}"] = Variant(REPO,
+                                                  {"MALLOC_ARENA_MAX": str(args.arena_max)})
+    if args.trim:
+        trees["trim"] = Variant(REPO, {}, trim=True)
+    if args.before:
+        trees["before"] = Variant(args.before.resolve(), {})
     changed = max(1, round(args.feeds * args.changed))
     hosts = [f"127.0.0.{2 + i}" for i in range(args.hosts)]
     print(f"{args.feeds} feeds x {args.items} items, {changed} changed per cycle "
@@ -162,7 +214,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             work.mkdir()
             (work / "urls.json").write_text(json.dumps(urls))
             srv.call(grow, range(args.feeds), args.items, 1, args.latency)  # every tree: v1
-            cold = spawn(tree, work, "cold", 1)
+            cold = spawn(tree, work, "cold", 1, trace=args.trace)
             print(f"{name}: cold cycle done", flush=True)
 
             def between(n: int, sizes: dict[int, int] = sizes) -> None:
@@ -174,7 +226,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     sizes[f] += args.new
                     srv.call(grow, [f], sizes[f], version, args.latency)
 
-            steady = spawn(tree, work, "steady", args.cycles, between)
+            steady = spawn(tree, work, "steady", args.cycles, between, trace=args.trace)
             results[name] = (cold, steady)
             shutil.rmtree(work)
     _report(results)
@@ -185,16 +237,24 @@ def _report(results: dict[str, tuple[dict[str, object], dict[str, object]]]) -> 
     print()
     for name, (cold, steady) in results.items():
         c = cold["cycles"][0]  # type: ignore[index]
+        trimmed = (f", after malloc_trim {c['trimmed_rss_mb']:.1f} MB"
+                   if "trimmed_rss_mb" in c else "")
         print(f"{name:<6} cold: {c['new_items']} items, CPU {c['cpu']:.1f} s, wall "
-              f"{c['wall']:.1f} s, peak RSS {cold['peak_rss_mb']:.1f} MB")
-        for n, s in enumerate(steady["cycles"]):  # type: ignore[arg-type]
+              f"{c['wall']:.1f} s, RSS with the app open {cold['ready_rss_mb']:.1f} MB, after "
+              f"{c['rss_mb']:.1f} MB{trimmed}, peak RSS {cold['peak_rss_mb']:.1f} MB")
+        steady_cycles: list[dict[str, Any]] = steady["cycles"]  # type: ignore[assignment]
+        for n, s in enumerate(steady_cycles):
             print(f"{name:<6} steady cycle {n + 1}: {s['fetched']} fetched, {s['not_modified']} "
                   f"not modified, {s['new_items']} new items, {s['errors']} errors; CPU "
-                  f"{s['cpu']:.2f} s, wall {s['wall']:.2f} s, RSS after {s['rss_mb']:.1f} MB")
+                  f"{s['cpu']:.2f} s, wall {s['wall']:.2f} s, RSS after {s['rss_mb']:.1f} MB"
+                  + (f" (trimmed {s['trimmed_rss_mb']:.1f} MB)" if "trimmed_rss_mb" in s else ""))
         cpus = [s["cpu"] for s in steady["cycles"]]  # type: ignore[attr-defined]
         print(f"{name:<6} steady: RSS with the app open {steady['ready_rss_mb']:.1f} MB, "
               f"peak RSS {steady['peak_rss_mb']:.1f} MB; worst cycle CPU {max(cpus):.2f} s "
               f"(target <= 1.5 s: {'OK' if max(cpus) <= 1.5 else 'MISSED'})")
+        for phase, result in (("cold", cold), ("steady", steady)):
+            for line in result.get("top", []):  # type: ignore[attr-defined]
+                print(f"{name:<6} {phase} memory: {line}")
     print(f"load average at the end: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
 
 
