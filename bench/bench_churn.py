@@ -18,7 +18,8 @@ Memory: each phase reports the RSS with the app open, after each cycle and at it
 (``VmHWM``). ``--arena-max N`` runs this tree once more with ``MALLOC_ARENA_MAX=N`` and
 ``--trim`` once more calling glibc's ``malloc_trim(0)`` after each cycle, both against the
 same server, for the allocator's share; ``--trace N`` prints the ``N`` source lines that hold
-the most memory (tracemalloc, which slows the phase) at the end of each phase.
+the most memory (tracemalloc, which slows the phase) near each phase's traced peak (sampled
+five times a second) and at its end.
 
 Run: ``.venv/bin/python bench/bench_churn.py [--feeds 1000] [--before /tmp/old-tree]``
 """
@@ -62,15 +63,41 @@ def _rss_mb() -> float:
     return pages * resource.getpagesize() / 2**20
 
 
-def _top_lines(n: int) -> list[str]:
-    """The ``n`` source lines holding the most traced memory, as text."""
-    import tracemalloc
-
-    stats = tracemalloc.take_snapshot().statistics("lineno")
+def _top_lines(n: int, snapshot: Any, when: str) -> list[str]:
+    """The ``n`` source lines holding the most traced memory in ``snapshot``, as text."""
+    stats = snapshot.statistics("lineno")
     total = sum(s.size for s in stats)
-    return [f"traced total {total / 2**20:.1f} MB"] + [
-        f"{s.size / 2**20:7.1f} MB {s.count:8d} blocks  {s.traceback[0].filename}:"
+    return [f"{when}: traced total {total / 2**20:.1f} MB"] + [
+        f"{when}: {s.size / 2**20:7.1f} MB {s.count:8d} blocks  {s.traceback[0].filename}:"
         f"{s.traceback[0].lineno}" for s in stats[:n]]
+
+
+class PeakSnapshots:
+    """Samples tracemalloc's traced total every ``every`` seconds in a thread and keeps a
+    snapshot taken near its highest value (within ``step`` bytes)."""
+
+    def __init__(self, every: float = 0.2, step: int = 2 << 20) -> None:
+        import threading
+
+        self.best: Any = None
+        self._high = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, args=(every, step), daemon=True)
+        self._thread.start()
+
+    def _run(self, every: float, step: int) -> None:
+        import tracemalloc
+
+        while not self._stop.wait(every):
+            current = tracemalloc.get_traced_memory()[0]
+            if current > self._high + step:
+                self._high = current
+                self.best = tracemalloc.take_snapshot()
+
+    def stop(self) -> Any:
+        self._stop.set()
+        self._thread.join()
+        return self.best
 
 
 def run_phase(work: Path, phase: str, cycles: int, trim: bool = False,
@@ -83,8 +110,10 @@ def run_phase(work: Path, phase: str, cycles: int, trim: bool = False,
     import tracemalloc
     from datetime import UTC, datetime
 
+    peaks: PeakSnapshots | None = None
     if trace:
         tracemalloc.start()
+        peaks = PeakSnapshots()
 
     from tracker.app import open_app
     from tracker.config import parse_config
@@ -118,8 +147,10 @@ def run_phase(work: Path, phase: str, cycles: int, trim: bool = False,
                 if trim:
                     ctypes.CDLL("libc.so.6").malloc_trim(0)
                     out["cycles"][-1]["trimmed_rss_mb"] = _rss_mb()  # type: ignore[index]
-            if trace:
-                out["top"] = _top_lines(trace)
+            if peaks is not None:
+                at_peak = peaks.stop()
+                out["top"] = ((_top_lines(trace, at_peak, "at the peak") if at_peak else [])
+                              + _top_lines(trace, tracemalloc.take_snapshot(), "at the end"))
 
     asyncio.run(go())
     out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
