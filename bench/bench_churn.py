@@ -15,11 +15,11 @@ there; same interpreter and packages), against the same server and feeds, for a 
 in the same run.
 
 Memory: each phase reports the RSS with the app open, after each cycle and at its peak
-(``VmHWM``). ``--arena-max N`` runs this tree once more with ``MALLOC_ARENA_MAX=N`` and
-``--trim`` once more calling glibc's ``malloc_trim(0)`` after each cycle, both against the
-same server, for the allocator's share; ``--trace N`` prints the ``N`` source lines that hold
-the most memory (tracemalloc, which slows the phase) near each phase's traced peak (sampled
-five times a second) and at its end.
+(``VmHWM``). These run this tree once more, against the same server: ``--arena-max N`` with
+``MALLOC_ARENA_MAX=N``, ``--trim`` calling glibc's ``malloc_trim(0)`` after each cycle (the
+allocator's share), ``--rules`` with the rule engine alone (no learned model). ``--trace N``
+prints the ``N`` source lines that hold the most memory (tracemalloc, which slows the
+phase) near each phase's traced peak (sampled five times a second) and at its end.
 
 Run: ``.venv/bin/python bench/bench_churn.py [--feeds 1000] [--before /tmp/old-tree]``
 """
@@ -101,7 +101,7 @@ class PeakSnapshots:
 
 
 def run_phase(work: Path, phase: str, cycles: int, trim: bool = False,
-              trace: int = 0) -> dict[str, object]:
+              trace: int = 0, rules: bool = False) -> dict[str, object]:
     """``cold``: one cycle on an empty store. ``steady``: wait for the parent's go before
     each of ``cycles`` cycles (it changes the feeds in between) and time each."""
     import asyncio
@@ -125,6 +125,7 @@ def run_phase(work: Path, phase: str, cycles: int, trim: bool = False,
         "fetch": {"per_host": 2, "max_body_bytes": 5_000_000},
         "health": {"enabled": False},
         "feeds": [{"url": u, "name": f"feed {i}"} for i, u in enumerate(urls)],
+        **({"classifier": {"model": "rules"}} if rules else {}),
     }
     config = parse_config(raw, REPO / "config" / "tracker.toml", env={})
     out: dict[str, object] = {"cycles": []}
@@ -163,6 +164,7 @@ class Variant(NamedTuple):
     tree: Path
     env: dict[str, str]
     trim: bool = False
+    rules: bool = False  # the rule engine alone, no learned model
 
 
 def spawn(variant: Variant, work: Path, phase: str, cycles: int, between: object = None,
@@ -172,7 +174,7 @@ def spawn(variant: Variant, work: Path, phase: str, cycles: int, between: object
     child = subprocess.Popen(
         [sys.executable, __file__, "--phase", phase, "--work", str(work), "--tree",
          str(variant.tree), "--cycles", str(cycles), "--trace", str(trace),
-         *(["--trim"] if variant.trim else [])],
+         *(["--trim"] if variant.trim else []), *(["--rules"] if variant.rules else [])],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
         env={**os.environ, **variant.env})
     assert child.stdin is not None and child.stdout is not None
@@ -204,6 +206,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--arena-max", type=int, help="also run with MALLOC_ARENA_MAX=N")
     parser.add_argument("--trim", action="store_true",
                         help="also run with malloc_trim(0) after each cycle")
+    parser.add_argument("--rules", action="store_true",
+                        help="also run with the rule engine alone (no learned model)")
     parser.add_argument("--trace", type=int, default=0,
                         help="print the N lines holding the most memory (tracemalloc)")
     parser.add_argument("--phase", choices=["cold", "steady"], help=argparse.SUPPRESS)
@@ -214,7 +218,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.path.insert(0, str(args.tree))
         import tracker  # noqa: F401  (from --tree, before anything else imports it)
 
-        print(json.dumps(run_phase(args.work, args.phase, args.cycles, args.trim, args.trace)))
+        print(json.dumps(run_phase(args.work, args.phase, args.cycles, args.trim, args.trace,
+                                         args.rules)))
         return 0
 
     sys.path.insert(0, str(REPO))
@@ -227,6 +232,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                                                   {"MALLOC_ARENA_MAX": str(args.arena_max)})
     if args.trim:
         trees["trim"] = Variant(REPO, {}, trim=True)
+    if args.rules:
+        trees["rules"] = Variant(REPO, {}, rules=True)
     if args.before:
         trees["before"] = Variant(args.before.resolve(), {})
     changed = max(1, round(args.feeds * args.changed))
