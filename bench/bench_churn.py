@@ -63,6 +63,30 @@ def _rss_mb() -> float:
     return pages * resource.getpagesize() / 2**20
 
 
+def _smaps() -> dict[str, float]:
+    """Resident MB by kind of mapping: shared libraries and other files, the main heap
+    (glibc's main arena), the 64 MB-aligned heaps of glibc's per-thread arenas, and other
+    anonymous memory (pymalloc's arenas, large mmap-ed blocks, thread stacks)."""
+    out = dict.fromkeys(("files", "heap", "thread_arenas", "anonymous"), 0.0)
+    kind = "anonymous"
+    for line in Path("/proc/self/smaps").read_text().splitlines():
+        head = line.split()
+        if "-" in head[0] and len(head) >= 5 and ":" not in head[0]:  # a mapping's first line
+            start, end = (int(x, 16) for x in head[0].split("-"))
+            name = head[5] if len(head) > 5 else ""
+            if name == "[heap]":
+                kind = "heap"
+            elif name.startswith("/"):
+                kind = "files"
+            elif not name and start % (64 << 20) == 0 and end - start <= 64 << 20:
+                kind = "thread_arenas"
+            else:
+                kind = "anonymous"
+        elif head[0] == "Rss:":
+            out[kind] += int(head[1]) / 1024
+    return out
+
+
 def _top_lines(n: int, snapshot: Any, when: str) -> list[str]:
     """The ``n`` source lines holding the most traced memory in ``snapshot``, as text."""
     stats = snapshot.statistics("lineno")
@@ -148,6 +172,7 @@ def run_phase(work: Path, phase: str, cycles: int, trim: bool = False,
                 if trim:
                     ctypes.CDLL("libc.so.6").malloc_trim(0)
                     out["cycles"][-1]["trimmed_rss_mb"] = _rss_mb()  # type: ignore[index]
+            out["smaps"] = _smaps()
             if peaks is not None:
                 at_peak = peaks.stop()
                 out["top"] = ((_top_lines(trace, at_peak, "at the peak") if at_peak else [])
@@ -291,6 +316,9 @@ def _report(results: dict[str, tuple[dict[str, object], dict[str, object]]]) -> 
               f"peak RSS {steady['peak_rss_mb']:.1f} MB; worst cycle CPU {max(cpus):.2f} s "
               f"(target <= 1.5 s: {'OK' if max(cpus) <= 1.5 else 'MISSED'})")
         for phase, result in (("cold", cold), ("steady", steady)):
+            parts: dict[str, float] = result["smaps"]  # type: ignore[assignment]
+            print(f"{name:<6} {phase}: RSS at the end by mapping (MB): "
+                  + ", ".join(f"{k} {v:.1f}" for k, v in parts.items()))
             for line in result.get("top", []):  # type: ignore[attr-defined]
                 print(f"{name:<6} {phase} memory: {line}")
     print(f"load average at the end: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
