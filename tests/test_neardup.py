@@ -38,7 +38,7 @@ def test_a_query_costs_a_bounded_number_of_scores() -> None:
         index.add(i, f"تقرير عن رقائق الذكاء الاصطناعي في الصين رقم {i}", T0)
     found = index.similar("تقرير عن رقائق الذكاء الاصطناعي في الصين رقم 2999")
     assert 0 < len(found) <= 10 and 2999 in found
-    assert all(len(b) <= 8 for band in index._buckets for b in band.values())
+    assert all(len(b) <= 8 for b in index.buckets())
 
 
 REFERENCE = Path(__file__).resolve().parent / "data" / "perf" / "neardup.jsonl"

@@ -77,6 +77,36 @@ def test_the_daemon_imports_neither_datasketch_nor_scipy(tmp_path: Path) -> None
     assert done.stdout.strip() == "[]"
 
 
+@pytest.mark.slow
+def test_the_daemon_without_a_telegram_token_imports_no_telegram(tmp_path: Path) -> None:
+    """``open_app`` with no bot token (alerts to the console) and the daemon module load
+    neither python-telegram-bot nor our Telegram modules; with a token they are imported
+    where the sender is built."""
+    probe = """
+import asyncio, io, json, sys
+from datetime import UTC, datetime
+from pathlib import Path
+import tracker.daemon
+from tracker.app import open_app
+from tracker.config import parse_config
+
+raw = {"database": {"url": "sqlite:///" + sys.argv[1]}, "health": {"enabled": False},
+       "feeds": [{"url": "http://127.0.0.1:9/feed.xml", "name": "one"}]}
+config = parse_config(raw, Path("config/tracker.toml"), env={})
+
+async def go():
+    async with open_app(config, lambda: datetime.now(UTC), io.StringIO()) as app:
+        assert app.telegram_link is None
+print(json.dumps(asyncio.run(go()) or sorted(sys.modules)))
+"""
+    done = subprocess.run([sys.executable, "-c", probe, str(tmp_path / "t.db")], cwd=REPO,
+                          capture_output=True, text=True, timeout=120, check=True)
+    loaded = set(json.loads(done.stdout.splitlines()[-1]))
+    assert "tracker.app" in loaded and "tracker.pipeline" in loaded
+    assert sorted(m for m in loaded if m.split(".")[0] == "telegram"
+                  or m.startswith("tracker.telegram.")) == []
+
+
 def test_the_head_revision_read_from_the_files_is_alembics() -> None:
     """The quick "already migrated" check compares against the head Alembic itself finds."""
     from alembic.script import ScriptDirectory

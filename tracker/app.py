@@ -14,7 +14,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 import httpx
 
@@ -33,9 +33,11 @@ from tracker.readside import open_store as open_store  # tests import it from he
 from tracker.store.botport import StoreForBot
 from tracker.store.desk import DeskStore
 from tracker.store.repo import Store
-from tracker.telegram.bot import BotSettings
-from tracker.telegram.link import TelegramLink
-from tracker.telegram.sender import SenderSettings, TelegramNotifier, build_notifier
+
+if TYPE_CHECKING:  # python-telegram-bot (~12 MB, and APScheduler) loads only with a token
+    from tracker.telegram.bot import BotSettings
+    from tracker.telegram.link import TelegramLink
+    from tracker.telegram.sender import SenderSettings, TelegramNotifier
 
 
 def load_classifier(config: Config, with_model: bool = True) -> Engine:
@@ -93,6 +95,8 @@ def telegram_token(config: Config, env: Mapping[str, str] | None = None) -> str 
 
 
 def sender_settings(config: Config) -> SenderSettings:
+    from tracker.telegram.sender import SenderSettings
+
     return SenderSettings(
         api_url=config.get("telegram", "api_url"),
         overall_per_second=config.get("telegram", "overall_per_second"),
@@ -103,6 +107,8 @@ def sender_settings(config: Config) -> SenderSettings:
 
 
 def bot_settings(config: Config) -> BotSettings:
+    from tracker.telegram.bot import BotSettings
+
     return BotSettings(
         overall_per_second=config.get("telegram", "overall_per_second"),
         group_per_minute=config.get("telegram", "group_per_minute"),
@@ -162,6 +168,9 @@ async def open_app(
     notifier: Notifier
     link: TelegramLink | None = None
     if token:
+        from tracker.telegram.link import TelegramLink
+        from tracker.telegram.sender import build_notifier
+
         telegram = build_notifier(config.values, StoreForBot(store), classifier, token=token,
                                   settings=sender_settings(config),
                                   watchlists=config.watchlists)

@@ -21,7 +21,7 @@ import signal
 import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
@@ -45,14 +45,9 @@ from tracker.ops.runtime import Operations, OpsSettings
 from tracker.store.botport import StoreForBot
 from tracker.store.db import Leadership
 from tracker.store.desk import DeskStore
-from tracker.telegram.bot import (
-    AnyApplication,
-    build_application,
-    label_choices,
-    start_bot,
-    stop_bot,
-)
-from tracker.telegram.link import describe, failure_kind
+
+if TYPE_CHECKING:  # python-telegram-bot loads only when a token is set (BotRunner.tick)
+    from tracker.telegram.bot import AnyApplication
 
 log = logging.getLogger(__name__)
 
@@ -224,6 +219,8 @@ class BotRunner:
             return  # while the sender's link is down it alone reports (and retries) it
         if not await asyncio.to_thread(self.leader.try_acquire):
             return
+        from tracker.telegram.bot import build_application, label_choices, start_bot, stop_bot
+
         labels = self.app.classifier
         bot = build_application(
             self.config.values, StoreForBot(self.app.store), labels, utc_now,
@@ -245,6 +242,8 @@ class BotRunner:
 
     def _failed(self, exc: BaseException) -> None:
         """One log line per new reason (no traceback), then retry with backoff."""
+        from tracker.telegram.link import describe, failure_kind
+
         status, reason = failure_kind(exc), describe(exc)
         if (status, reason) != self._last_failure:
             log.error("telegram_bot_unavailable", extra={
@@ -255,6 +254,8 @@ class BotRunner:
 
     async def stop(self) -> None:
         if self.bot is not None:
+            from tracker.telegram.bot import stop_bot
+
             await stop_bot(self.bot)
             self.bot = None
         await asyncio.to_thread(self.leader.release)

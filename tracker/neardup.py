@@ -19,13 +19,19 @@ The buckets are ours, because at a threshold as low as 0.15 unrelated news on on
 shares buckets, and an index that returns every item of a bucket makes a query cost time in
 proportion to the whole window. Each bucket here keeps only its ``bucket_size`` newest
 items, so a query costs at most ``b × bucket_size`` scores.
+
+Memory: unrelated news shares almost no bucket, so each item opens about as many buckets as
+there are bands (32). A bucket is therefore kept small: its key is a Python int (the band's
+rows packed), a bucket of one item is that item's id, and only a bucket that several items
+share holds a list (oldest first) — about 3 KB per real news item instead of ~30 KB with a
+``deque`` under a ``bytes`` key per bucket.
 """
 
 from __future__ import annotations
 
 import zlib
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import datetime, timedelta
 from functools import lru_cache
 
@@ -39,6 +45,7 @@ MAX_MATCHES = 10
 SEED = 1  # datasketch's default seed: the permutations every stored decision was made with
 
 _U32 = np.uint32
+Bucket = int | list[int]  # one item's id, or the ids of the items sharing it, oldest first
 
 
 def shingle_list(text: str) -> list[bytes]:
@@ -121,7 +128,7 @@ class NearDuplicates:
         self.bucket_size = bucket_size
         self.bands, self.rows = banding(threshold, num_perm)
         self._perms = permutations(num_perm)
-        self._buckets: list[dict[bytes, deque[int]]] = [{} for _ in range(self.bands)]
+        self._buckets: list[dict[int | bytes, Bucket]] = [{} for _ in range(self.bands)]
         self._hashes: dict[int, np.ndarray] = {}
         self._order: deque[tuple[datetime, int]] = deque()
         self._expired = 0
@@ -157,9 +164,24 @@ class NearDuplicates:
             flush()
         return out
 
-    def _keys(self, sig: np.ndarray) -> list[bytes]:
-        r = self.rows
-        return [sig[i * r:(i + 1) * r].tobytes() for i in range(self.bands)]
+    def _keys(self, sig: np.ndarray) -> list[int | bytes]:
+        """One key per band: its rows' values, packed into an int where they fit in 64 bits
+        (equal keys ⇔ equal rows, as with the rows' bytes)."""
+        r, b = self.rows, self.bands
+        rows = np.ascontiguousarray(sig[:b * r])
+        if r == 1:
+            keys: list[int | bytes] = rows.tolist()
+            return keys
+        if r == 2:
+            keys = rows.view(np.uint64).tolist()
+            return keys
+        return [rows[i * r:(i + 1) * r].tobytes() for i in range(b)]
+
+    def buckets(self) -> Iterator[tuple[int, ...]]:
+        """The item ids of every bucket, oldest first (for inspection and tests)."""
+        for band in self._buckets:
+            for ids in band.values():
+                yield (ids,) if isinstance(ids, int) else tuple(ids)
 
     def similar(self, text: str, limit: int = MAX_MATCHES) -> list[int]:
         """Ids of the (at most ``limit``) indexed items most similar to ``text`` whose
@@ -180,7 +202,11 @@ class NearDuplicates:
         found: set[int] = set()
         for band, key in zip(self._buckets, self._keys(sig), strict=True):
             bucket = band.get(key)
-            if bucket:
+            if bucket is None:
+                continue
+            if isinstance(bucket, int):
+                found.add(bucket)
+            else:
                 found.update(bucket)
         candidates = [i for i in found if i in self._hashes]
         if not candidates:
@@ -203,11 +229,18 @@ class NearDuplicates:
     def _add(self, item_id: int, sig: np.ndarray, seen: datetime) -> None:
         if item_id in self._hashes:
             return
+        size = self.bucket_size
         for band, key in zip(self._buckets, self._keys(sig), strict=True):
             bucket = band.get(key)
             if bucket is None:
-                bucket = band[key] = deque(maxlen=self.bucket_size)
-            bucket.append(item_id)
+                if size > 0:
+                    band[key] = item_id
+            elif isinstance(bucket, int):
+                band[key] = [bucket, item_id] if size > 1 else item_id
+            else:  # the newest ``size`` ids, as a deque(maxlen=size) would keep them
+                bucket.append(item_id)
+                if len(bucket) > size:
+                    del bucket[0]
         self._hashes[item_id] = sig
         self._order.append((seen, item_id))
         self.last_id = max(self.last_id, item_id)
@@ -225,5 +258,8 @@ class NearDuplicates:
 
     def _prune(self) -> None:
         for band in self._buckets:
-            for key in [k for k, ids in band.items() if not any(i in self._hashes for i in ids)]:
+            gone = [k for k, ids in band.items()
+                    if not (ids in self._hashes if isinstance(ids, int)
+                            else any(i in self._hashes for i in ids))]
+            for key in gone:
                 del band[key]
