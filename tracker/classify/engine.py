@@ -19,14 +19,16 @@ Order of work for one article:
 5. one event per type and sentence (the most confident, entities merged).
 
 The engine is pure: time comes only from ``Article.published``; no I/O after construction.
+Steps 3 and 4 (a rule against a sentence) are in :mod:`.rule_match`; how a sentence is seen
+(span, tokens, dates, display text) in :mod:`.sentence_view`.
 """
 
 from __future__ import annotations
 
 import bisect
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import timedelta
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
@@ -40,50 +42,28 @@ from tracker.classify.matcher import (
     scan_text,
     token_starts,
 )
-from tracker.classify.rules import CUE_GROUPS, Rule, Taxonomy
+from tracker.classify.rules import Rule, Taxonomy
 from tracker.classify.sentences import (
-    clause_bounds,
     joined_for_key,
     key_sentence_spans,
     split_sentences,
 )
 from tracker.classify.status import Cues, background_cue, decide, recap_cue, third_party
-from tracker.classify.temporal import FoundDate, find_dates
 from tracker.model import Article, DetectedEvent, EntityRef, EventDate
 from tracker.text.normalize import match_key
 
 if TYPE_CHECKING:
     from tracker.classify.learned import TypeModel
 
+from tracker.classify.rule_match import _CUE_GROUPS, RuleMatching, _Plan
+from tracker.classify.sentence_view import _Display, _Sentence
+
 _STATE_KINDS = frozenset({"us_gov", "china_gov", "regulator", "country"})
-_STATE_LABELS = frozenset({"us_state", "china_state", "china_country", "ally_state"})
-_PREPOSITIONS = frozenset({"الي", "في", "من", "علي", "عن", "مع", "داخل", "نحو", "ضد", "تجاه",
-                           "والي", "وفي", "ومن", "وعلي", "بين", "لدي"})
-_STRIP = " ،,.;:؛!?؟\"'«»()[]"
-_CUE_GROUPS = frozenset(CUE_GROUPS)
 # Lexicon groups that put an item on the race's topic even when it names no known entity
 # ("the company's revenue rose …" in an excerpt): the gate of ``analyse`` lets them through.
 _TOPIC_GROUPS = frozenset({"chip", "fab", "equipment", "entity_list", "mass_production",
                            "fin_noun", "shortage", "scarcity", "supply_obj", "products"})
 _ROLES = ("actor", "product", "target", "mention")
-
-
-class _Plan:
-    """What the engine needs of one rule in a clause, worked out once when it is built."""
-
-    __slots__ = ("actor", "exclude", "exclude_labels", "require", "rule", "state_actor")
-
-    def __init__(self, rule: Rule) -> None:
-        self.rule = rule
-        self.exclude = rule.exclude
-        self.exclude_labels = frozenset(rule.exclude_labels)
-        # per requirement: its groups, the labels it accepts, whether it is a trigger
-        self.require = tuple((req.groups, frozenset(req.labels), not req.labels)
-                             for req in rule.require)
-        self.actor = frozenset(rule.actor)
-        self.state_actor = bool(_STATE_LABELS.intersection(rule.actor))
-
-
 _EARLIER = frozenset({"k:earlier"})  # a sentence naming nothing after one that did
 
 
@@ -104,7 +84,7 @@ class SentenceSignals:
         default=None, compare=False, repr=False)  # an event of a type the rules did not find
 
 
-class Engine:
+class Engine(RuleMatching):
     """Recognises events in articles; build with ``load_engine``; safe to share."""
 
     def __init__(self, gazetteer: Gazetteer, taxonomy: Taxonomy,
@@ -422,349 +402,3 @@ class Engine:
                              event_date=event_date, status=status, recap=recap,
                              evidence=evidence, sentence=sent.text(),
                              background=background_cue(cues, trigger, sent.first_token))
-
-    def _sentence(
-        self, sent: _Sentence, hits: list[Hit], candidates: list[_Plan], earlier: list[Hit],
-        article: Article,
-    ) -> list[DetectedEvent]:
-        key = sent.key
-        cue_at: dict[str, list[int]] = {}
-        for h in hits:
-            if h.kind == LEXICON and h.name in _CUE_GROUPS:
-                cue_at.setdefault(h.name, []).append(h.token)
-        text = key[sent.start:sent.end]
-        cues = Cues(sent.tokens, cue_at, text.rstrip(" .\"'").endswith("?"))
-        bounds = [sent.start + b for b in clause_bounds(text)]
-        by_clause: dict[int, list[Hit]] = {}
-        if len(bounds) == 1:
-            if hits:
-                by_clause[0] = list(hits)
-        else:
-            for h in hits:
-                by_clause.setdefault(bisect.bisect_right(bounds, h.start) - 1, []).append(h)
-        sentence_entities = [h for h in hits if h.kind == ENTITY]
-        sent.entities = sentence_entities
-        best: dict[str, DetectedEvent] = {}
-        for clause, clause_hits in sorted(by_clause.items()):
-            groups: dict[str, list[Hit]] = {}
-            clause_labels: set[str] = set()
-            clause_entities: list[Hit] = []
-            for h in clause_hits:
-                if h.kind == LEXICON:
-                    groups.setdefault(h.name, []).append(h)
-                else:
-                    clause_entities.append(h)
-                    clause_labels |= self._labels[h.name]
-            for plan in candidates:
-                found = self._apply(plan, groups, clause_labels, clause_entities,
-                                    sentence_entities, earlier, sent.tokens)
-                if found is None:
-                    continue
-                rule = plan.rule
-                triggers, context, entity_hits, fallback = found
-                event = self._event(plan, triggers, context, entity_hits, fallback, cues, sent,
-                                    clause, bounds, clause_hits, article)
-                if event is None:
-                    continue
-                old = best.get(rule.type)
-                best[rule.type] = event if old is None else _merge(old, event)
-        return list(best.values())
-
-    def _apply(
-        self, plan: _Plan, groups: dict[str, list[Hit]], clause_labels: set[str],
-        clause_entities: list[Hit], sentence_entities: list[Hit], earlier: list[Hit],
-        tokens: list[str],
-    ) -> tuple[list[Hit], list[Hit], list[Hit], float] | None:
-        """Trigger, context and entity hits that satisfy the rule in a clause, or None.
-
-        The last item is the confidence penalty for entities borrowed from outside the
-        clause (0.1 from the sentence, 0.2 from an earlier sentence).
-        """
-        for g in plan.exclude:
-            if g in groups:
-                return None
-        if plan.exclude_labels and not plan.exclude_labels.isdisjoint(clause_labels):
-            return None
-        labels = self._labels
-        lexical: list[list[Hit]] = []
-        context: list[Hit] = []
-        entity_hits: list[Hit] = []
-        fallback = 0.0
-        for req_groups, wanted, trigger in plan.require:
-            if len(req_groups) == 1:
-                options: list[Hit] = groups.get(req_groups[0], [])  # read only
-            else:
-                options = [h for g in req_groups for h in groups.get(g, ())]
-            if options and trigger:
-                lexical.append(options)  # a trigger: must be near the other triggers
-                continue
-            if options:
-                context.append(options[0])  # an object or context word: anywhere in the clause
-                continue
-            here = [h for h in clause_entities if not wanted.isdisjoint(labels[h.name])]
-            if here:
-                entity_hits.extend(here)
-                continue
-            there = next((h for h in sentence_entities
-                          if not wanted.isdisjoint(labels[h.name])), None)
-            if there is not None:
-                entity_hits.append(there)
-                fallback = max(fallback, 0.1)
-                continue
-            before = next((h for h in reversed(earlier) if not wanted.isdisjoint(labels[h.name])
-                           and h.name in self._companies), None)  # only the company spoken of
-            if before is None:
-                return None
-            entity_hits.append(before)
-            fallback = 0.2
-        chosen = _nearest(lexical, plan.rule.near)
-        if chosen is None or (plan.state_actor
-                              and not self._actor_fits(plan, chosen, clause_entities, tokens)):
-            return None
-        return chosen, context, entity_hits, fallback
-
-    def _may_be_subject(self, hit: Hit, tokens: list[str]) -> bool:
-        """False for a name after a preposition: إلى الصين، في واشنطن، للصين."""
-        if tokens[hit.token] in self._matcher.prepositional:
-            return False
-        return hit.token == 0 or tokens[hit.token - 1] not in _PREPOSITIONS
-
-    def _actor_fits(
-        self, plan: _Plan, triggers: list[Hit], clause_entities: list[Hit], tokens: list[str]
-    ) -> bool:
-        """For a state-actor rule: a state entity next to the trigger is one of the actors.
-
-        Only states within three tokens of the first trigger count (the subject of an Arabic
-        verb sits right before or after it); when there is none, the rule is not blocked.
-
-        "الصين تحظر منتجات … في الولايات المتحدة" is China acting, not the United States.
-        """
-        if not plan.state_actor:
-            return True
-        trigger = triggers[0].token  # the hit of the rule's first requirement: its verb
-        states = self._states
-        nearest: Hit | None = None
-        best: tuple[int, bool] = (0, False)
-        for h in clause_entities:  # the first nearest (by distance, then after the trigger)
-            if h.name not in states:
-                continue
-            before, after = abs(h.token - trigger), abs(h.last_token - trigger)
-            if (before > 3 and after > 3) or not self._may_be_subject(h, tokens):
-                continue
-            rank = (min(before, after), h.token < trigger)
-            if nearest is None or rank < best:
-                nearest, best = h, rank
-        if nearest is None:
-            return True
-        return not plan.actor.isdisjoint(self._labels[nearest.name])
-
-    def _event(
-        self, plan: _Plan, triggers: list[Hit], context: list[Hit], entity_hits: list[Hit],
-        fallback: float, cues: Cues, sent: _Sentence, clause: int, bounds: list[int],
-        clause_hits: list[Hit], article: Article,
-    ) -> DetectedEvent | None:
-        rule = plan.rule
-        trigger = min(h.token for h in triggers)
-        evidence = triggers + context
-        if third_party(cues, trigger):
-            return None
-        clause_start_tok = bisect.bisect_left(sent.starts, bounds[clause])
-        if rule.ignore_denial_by and cues.at.get("cue_denial"):
-            cues = self._without_target_denials(rule, cues, sent)
-        status = decide(cues, trigger, clause_start_tok, any(h.future for h in triggers))
-        clause_end = bounds[clause + 1] if clause + 1 < len(bounds) else sent.end
-        dates = sent.dates(bounds[clause], clause_end, article.published, status == "planned")
-        event_date: EventDate | None = None
-        recap = recap_cue(cues, trigger)
-        if dates:
-            anchor = min(h.start for h in triggers) - bounds[clause]
-            nearest = min(dates, key=lambda d: abs(d.start - anchor))
-            event_date = nearest.date
-            if (article.published is not None and status != "planned"
-                    and nearest.date.precision in ("day", "week", "month")):
-                recap = recap or nearest.last_day < article.published.date() - timedelta(days=7)
-        entities = self._entities(plan, clause_hits, entity_hits)
-        confidence = rule.confidence - fallback
-        if status == "rumoured":
-            confidence *= 0.75
-        elif status == "planned":
-            confidence *= 0.9
-        phrases = sent.evidence(sorted({*evidence, *entity_hits}))
-        return DetectedEvent(
-            type=rule.type,
-            confidence=round(max(0.05, min(1.0, confidence)), 2),
-            entities=entities,
-            event_date=event_date,
-            status=status,
-            recap=recap,
-            evidence=phrases,
-            sentence=sent.text(),
-            background=background_cue(cues, trigger, clause_start_tok),
-        )
-
-    def _without_target_denials(self, rule: Rule, cues: Cues, sent: _Sentence) -> Cues:
-        """Drop denials whose subject (the nearest entity) is a target, e.g. the company."""
-        near = sent.entities
-        kept = []
-        for t in cues.at["cue_denial"]:
-            close = [h for h in near if -2 <= h.token - t <= 3]
-            subject = min(close, key=lambda h: abs(h.token - t)) if close else None
-            if subject is None or not self._labels[subject.name].intersection(
-                rule.ignore_denial_by
-            ):
-                kept.append(t)
-        return Cues(cues.tokens, {**cues.at, "cue_denial": kept}, cues.question)
-
-    def _entities(
-        self, plan: _Plan, clause_hits: list[Hit], entity_hits: list[Hit]
-    ) -> tuple[EntityRef, ...]:
-        """Entities of the clause plus those borrowed from the sentence, with roles."""
-        ids = dict.fromkeys([h.name for h in clause_hits if h.kind == ENTITY]
-                            + [h.name for h in entity_hits if h.kind == ENTITY])
-        actor_labels = plan.actor
-        info = self._entity_info
-        refs = self._refs
-        unique: dict[str, EntityRef] = {}
-        has_actor = False
-        for eid in ids:
-            kind, labels, parent = info[eid]
-            if not actor_labels.isdisjoint(labels):
-                role = "actor"
-            elif kind == "product":
-                role = "product"
-            elif kind == "company" and not actor_labels and not has_actor:
-                role = "actor"
-            elif kind == "company":
-                role = "target"
-            else:
-                role = "mention"
-            has_actor = has_actor or role == "actor"
-            if eid not in unique:
-                unique[eid] = refs[eid, role]
-            if parent is not None and parent[0] not in unique:
-                unique[parent[0]] = refs.get((parent[0], role)) or EntityRef(*parent, role)
-        return tuple(unique.values())
-
-
-def _nearest(lexical: list[list[Hit]], near: int) -> list[Hit] | None:
-    """One hit per requirement within ``near`` tokens of the first's hit, or None.
-
-    The earliest hit of the first requirement that has all the others near it wins: the first
-    mention of an event is the one its status and third-party cues are read against.
-    """
-    if not lexical:
-        return []
-    if len(lexical) == 1:  # one trigger: its first hit spans nothing beyond itself
-        return [lexical[0][0]] if lexical[0] and near >= 0 else None
-    others = lexical[1:]
-    for anchor in lexical[0]:
-        at = anchor.token
-        picked = [anchor]
-        for options in others:
-            nearest = options[0]  # the first of the closest (as min() picks)
-            if len(options) > 1:
-                distance = abs(nearest.token - at)
-                for h in options:
-                    d = abs(h.token - at)
-                    if d < distance:
-                        nearest, distance = h, d
-            picked.append(nearest)
-        lo, hi, width = anchor.token, anchor.last_token, 0
-        for h in picked:
-            lo = min(lo, h.token)
-            hi = max(hi, h.last_token)
-            width += h.last_token - h.token
-        if max(0, hi - lo - width) <= near:
-            return picked
-    return None
-
-
-def _merge(a: DetectedEvent, b: DetectedEvent) -> DetectedEvent:
-    """Two events of one type in one sentence: keep the stronger, pool entities and evidence."""
-    first, second = (a, b) if a.confidence >= b.confidence else (b, a)
-    seen = {e.id for e in first.entities}
-    entities = first.entities + tuple(e for e in second.entities if e.id not in seen)
-    evidence = first.evidence + tuple(p for p in second.evidence if p not in first.evidence)
-    return DetectedEvent(first.type, first.confidence, entities, first.event_date or
-                         second.event_date, first.status, first.recap, evidence, first.sentence,
-                         background=first.background and second.background)
-
-
-class _Display:
-    """The display sentences of an item, split only when a first event needs them."""
-
-    def __init__(self, article: Article, count: int) -> None:
-        self._article, self._count = article, count
-        self._sentences: list[str] | None = None
-
-    def sentence(self, n: int) -> str | None:
-        """Display sentence ``n``, or None if the display and key splits disagree."""
-        if self._sentences is None:
-            self._sentences = split_sentences(self._article.title, self._article.text)
-        return self._sentences[n] if len(self._sentences) == self._count else None
-
-
-class _Sentence:
-    """One sentence of an item: its span in the item's key and, if aligned, its display text."""
-
-    def __init__(self, key: str, start: int, end: int, first_token: int, tokens: list[str],
-                 starts: list[int], display: _Display, index: int) -> None:
-        self.key, self.start, self.end = key, start, end
-        self.first_token, self.tokens, self.starts = first_token, tokens, starts
-        self._display, self._index = display, index
-        self._owner: list[int] | None = None
-        self._words: list[str] = []
-        self._phrases: dict[tuple[int, int], str] = {}  # (first, last) sentence token -> phrase
-        self.entities: list[Hit] = []
-        self._dates: dict[tuple[int, int, bool], list[FoundDate]] = {}
-
-    def dates(
-        self, start: int, end: int, published: datetime | None, forward: bool
-    ) -> list[FoundDate]:
-        """The date expressions of one clause (computed once per clause and direction)."""
-        cache_key = (start, end, forward)
-        if cache_key not in self._dates:
-            text = self.key[start:end]
-            # find_dates tries each pattern only where the word it needs occurs: a text
-            # without any time hint (temporal.TIME_HINT) costs a few quick searches
-            self._dates[cache_key] = find_dates(text, published, forward)
-        return self._dates[cache_key]
-
-    @property
-    def display(self) -> str | None:
-        """The display text of this sentence (None if it cannot be lined up)."""
-        return self._display.sentence(self._index)
-
-    def text(self) -> str:
-        """The display text, or the match key when the two splits disagree."""
-        shown = self.display
-        return shown if shown is not None else self.key[self.start:self.end]
-
-    def evidence(self, hits: Sequence[Hit]) -> tuple[str, ...]:
-        """The display-text phrases of ``hits``: the words of the sentence they cover."""
-        if self._owner is None:
-            shown = self.display
-            words = self._words = shown.split() if shown is not None else []
-            count = bisect.bisect_left(self.starts, self.end) - self.first_token
-            if len(words) == count:  # the usual case: one token per word
-                self._owner = list(range(count))
-            else:
-                owner: list[int] = []  # sentence token index -> display word index
-                for i, word in enumerate(words):
-                    owner.extend([i] * len(scan_text(match_key(word)).split()))
-                self._owner = owner
-        words = self._words
-        out: list[str] = []
-        for h in hits:
-            first, last = h.token - self.first_token, h.last_token - self.first_token
-            if first >= 0 and last < len(self._owner):
-                cached = self._phrases.get((first, last))
-                if cached is None:
-                    cached = self._phrases[first, last] = " ".join(
-                        words[self._owner[first]: self._owner[last] + 1]).strip(_STRIP)
-                phrase = cached
-            else:
-                phrase = self.key[h.start:h.end]
-            if phrase and phrase not in out:
-                out.append(phrase)
-        return tuple(out)
