@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import bisect
 from datetime import timedelta
-from typing import TYPE_CHECKING
 
 from tracker.classify.matcher import (
     ENTITY,
@@ -20,16 +19,12 @@ from tracker.classify.matcher import (
     Matcher,
 )
 from tracker.classify.rules import CUE_GROUPS, Rule
+from tracker.classify.sentence_view import _Sentence
 from tracker.classify.sentences import (
     clause_bounds,
 )
 from tracker.classify.status import Cues, background_cue, decide, recap_cue, third_party
 from tracker.model import Article, DetectedEvent, EntityRef, EventDate
-
-if TYPE_CHECKING:
-    pass
-
-from tracker.classify.sentence_view import _Sentence
 
 _STATE_LABELS = frozenset({"us_state", "china_state", "china_country", "ally_state"})
 _PREPOSITIONS = frozenset({"الي", "في", "من", "علي", "عن", "مع", "داخل", "نحو", "ضد", "تجاه",

@@ -6,7 +6,6 @@ from __future__ import annotations
 import bisect
 from collections.abc import Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from tracker.classify.matcher import (
     Hit,
@@ -18,11 +17,6 @@ from tracker.classify.sentences import (
 from tracker.classify.temporal import FoundDate, find_dates
 from tracker.model import Article
 from tracker.text.normalize import match_key
-
-if TYPE_CHECKING:
-    pass
-
-
 
 _STRIP = " ،,.;:؛!?؟\"'«»()[]"
 
