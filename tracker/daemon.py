@@ -151,7 +151,7 @@ class Daemon:
         log.info("digests_sent", extra={"period": period, "queued": queued})
 
     def _queue_channel_digests(self, now: datetime) -> None:
-        from tracker.store.subscribers import digest_key, enqueue_digest
+        from tracker.store.deliveries import digest_key, enqueue_digest
 
         chats = {c for wl in self.app.config.watchlists for c in wl.chats if c != "console"}
         for chat in sorted(chats):

@@ -49,7 +49,7 @@ from tracker.store.repo import OutboxMessage, Store
 
 __all__ = ["BatchNotifier", "DrainReport", "FloodHolds", "Notifier", "OutboxMessage",
            "PacedNotifier", "Rejected", "RetryLater", "Unconfirmed", "Undeliverable", "drain"]
-from tracker.store.subscribers import Retry, Sent, claim_outbox, record_outcomes
+from tracker.store.deliveries import Retry, Sent, claim_outbox, record_outcomes
 
 log = logging.getLogger(__name__)
 
