@@ -58,6 +58,19 @@ async def test_second_fetch_is_conditional_and_304_has_no_body(
     assert second.etag == '"v1"' and second.last_modified == http_date(LAST_MODIFIED)
 
 
+async def test_not_modified_answers_keep_the_connection(
+    server: FeedServer, fetcher: Fetcher
+) -> None:
+    """A 304 is read to its end, so the next polls of the host reuse the kept-alive
+    connection instead of opening a new one each (a new connection per 304 cost CPU)."""
+    server.add("/a.xml", FEED, etag='"v1"')
+    state = (await fetcher.fetch(server.url("/a.xml"), FetchState())).state()
+    for _ in range(5):
+        assert (await fetcher.fetch(server.url("/a.xml"), state)).not_modified
+    assert len(server.requests_for("/a.xml")) == 6
+    assert server.connections == 1
+
+
 async def test_last_modified_alone_gives_304(server: FeedServer, fetcher: Fetcher) -> None:
     """A feed with only Last-Modified is revalidated with If-Modified-Since alone."""
     server.add("/a.xml", FEED, last_modified=LAST_MODIFIED)

@@ -118,6 +118,7 @@ class FeedServer:
         self.hosts: tuple[str, ...] = tuple(hosts or (host,))
         self.base_urls: list[str] = []
         self.requests: list[Request] = []
+        self.connections = 0  # TCP connections accepted (keep-alive reuse shows here)
         self._routes: dict[str, _Route] = {}
         self._lock = threading.Lock()
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -278,6 +279,7 @@ class FeedServer:
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self._writers.add(writer)
+        self.connections += 1
         host = writer.get_extra_info("sockname")[0]
         try:
             while True:

@@ -182,7 +182,11 @@ class Fetcher:
         status = response.status_code
         if status != 304 and not 200 <= status < 300:
             raise self._http_error(response)
-        body = b"" if status == 304 else await self._read_capped(response)
+        if status == 304:
+            await response.aread()  # no body, but reading to its end keeps the connection
+            body = b""
+        else:
+            body = await self._read_capped(response)
         return FetchResult(
             moved_to=_moved_to(url, response),
             empty_body=status != 304 and not body,
