@@ -127,3 +127,31 @@ def test_placement_reads_scan_no_whole_table(store: Store, clock: Clock) -> None
                                                    parameters)]  # type: ignore[arg-type]
             scans = {step.split()[1] for step in plan if step.startswith("SCAN")}
             assert not scans & {"event", "event_entity", "event_source", "item"}, plan
+
+
+def test_items_after_cuts_long_summaries_to_what_near_duplicate_matching_reads(
+    store: Store, clock: Clock
+) -> None:
+    """A long summary comes back cut in the database, yet the text near-duplicate matching
+    reads (its first TEXT_CHARS characters) is the same as from the whole summary."""
+    from tracker import neardup
+    from tracker.store import item_writes
+
+    assert item_writes.TEXT_CHARS == neardup.TEXT_CHARS
+    store.sync_feeds([FeedConfig(url="https://a.example/feed", name="منفذ",
+                                 interval=timedelta(minutes=15))], clock())
+    feed_id = store.feeds()[0].id
+    summary = "إنفيديا تحصل على ترخيص لتصدير الرقائق. " * 200  # ~8,000 characters
+    entry = FeedEntry(key="guid:long", guid=None, link=None, title="عنوان طويل جدا هنا",
+                      summary=summary, content="", published=None, date_status="missing")
+    with store.tx() as tx:
+        items, _ = tx.insert_items(feed_id, "منفذ", [entry], clock())
+        ev = _event("export_permit", "nvidia")
+        eid = tx.create_event(ev, headline="عنوان", sort_date=clock(), now=clock(),
+                              outlet="منفذ")
+        tx.add_source(eid, items[0], ev, clock())
+    with store.tx() as tx:
+        [(_, text, _)] = tx.items_after(0, clock() - timedelta(days=1))
+    whole = f"{entry.title} {summary}"
+    assert len(text) < 700 < len(whole)
+    assert text[:neardup.TEXT_CHARS] == whole[:neardup.TEXT_CHARS]

@@ -12,6 +12,7 @@ from sqlalchemy import (
     ColumnElement,
     Table,
     exists,
+    func,
     insert,
     or_,
 )
@@ -27,6 +28,7 @@ from tracker.store.tables import (
 )
 from tracker.text.normalize import match_key
 
+TEXT_CHARS = 600  # what tracker.neardup reads of a text (its TEXT_CHARS; tested equal)
 _ITEMS: Table = ItemRow.metadata.tables["item"]  # the hot path writes these in Core
 
 
@@ -175,7 +177,10 @@ class ItemWrites:
         after it (the primary key, already in order), so neither grows with the store.
         """
         is_source = exists().where(col(EventSourceRow.item_id) == col(ItemRow.id))
-        q = select(ItemRow.id, ItemRow.title, ItemRow.summary, ItemRow.first_seen).where(
+        # near-duplicate matching reads the text's first TEXT_CHARS characters: a longer
+        # summary is cut in the database, so a cold window does not hold whole bodies
+        lead = func.substr(col(ItemRow.summary), 1, TEXT_CHARS)
+        q = select(ItemRow.id, ItemRow.title, lead, ItemRow.first_seen).where(
             ItemRow.first_seen >= since, is_source)
         if last_id > 0:
             q = q.where(col(ItemRow.id) > last_id).order_by(col(ItemRow.id))
