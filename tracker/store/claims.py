@@ -21,7 +21,6 @@ from tracker.model import (
     SourceView,
     TimelineEvent,
 )
-from tracker.store.records import FeedView, OutboxMessage, _feed_view
 from tracker.store.tables import (
     EventRow,
     EventSourceRow,
@@ -29,6 +28,7 @@ from tracker.store.tables import (
     OutboxRow,
 )
 from tracker.store.tx import StoreBase, Tx
+from tracker.store.values import FeedView, OutboxMessage, _feed_view
 from tracker.store.views import event_view as _event_view
 
 

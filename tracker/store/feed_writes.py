@@ -15,12 +15,12 @@ from sqlalchemy import (
 from sqlmodel import Session, col, select
 
 from tracker.errors import StoreError
-from tracker.store.records import FeedView, QuietFetch, _feed_view, _storable
 from tracker.store.tables import (
     FeedRow,
     ItemRow,
     OutboxRow,
 )
+from tracker.store.values import FeedView, QuietFetch, _feed_view, _storable
 
 _FEEDS: Table = FeedRow.metadata.tables["feed"]  # the hot path writes these in Core
 

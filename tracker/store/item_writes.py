@@ -21,11 +21,11 @@ from sqlmodel import Session, col, select
 from tracker.model import (
     FeedEntry,
 )
-from tracker.store.records import StoredItem
 from tracker.store.tables import (
     EventSourceRow,
     ItemRow,
 )
+from tracker.store.values import StoredItem
 from tracker.text.normalize import match_key
 
 TEXT_CHARS = 600  # what tracker.neardup reads of a text (its TEXT_CHARS; tested equal)

@@ -15,7 +15,6 @@ from tracker.model import (
     TimelineEntry,
     TimelineEvent,
 )
-from tracker.store.records import StoredItem
 from tracker.store.tables import (
     EventEntityRow,
     EventRow,
@@ -25,6 +24,7 @@ from tracker.store.tables import (
     OutboxRow,
 )
 from tracker.store.tx import StoreBase, Tx
+from tracker.store.values import StoredItem
 from tracker.store.views import event_view as _event_view
 
 if TYPE_CHECKING:

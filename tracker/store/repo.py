@@ -4,7 +4,7 @@
 pure work between ``Tx`` calls and commits once per feed, so an item, the events it yields and
 the outbox rows of their alerts land together or not at all.
 
-Where the statements are: :mod:`.records` (value types), :mod:`.tx` (the transaction),
+Where the statements are: :mod:`.values` (value types), :mod:`.tx` (the transaction),
 :mod:`.feed_writes`, :mod:`.item_writes` and :mod:`.timeline_writes` (a transaction's
 statements), :mod:`.claims` (leases on feeds and outbox rows), :mod:`.reads` (timeline and
 item reads), :mod:`.candidates` (placement's candidate reads), :mod:`.labels`, :mod:`.desk`.
@@ -23,7 +23,15 @@ from sqlmodel import col, select
 
 from tracker.store.claims import Claims
 from tracker.store.reads import Reads
-from tracker.store.records import (
+from tracker.store.tables import (
+    EventRow,
+    EventSourceRow,
+    FeedRow,
+    ItemRow,
+    OutboxRow,
+)
+from tracker.store.tx import Tx
+from tracker.store.values import (
     BatchResult,
     FeedView,
     NewEvent,
@@ -35,14 +43,6 @@ from tracker.store.records import (
     TimelineBatch,
     _feed_view,
 )
-from tracker.store.tables import (
-    EventRow,
-    EventSourceRow,
-    FeedRow,
-    ItemRow,
-    OutboxRow,
-)
-from tracker.store.tx import Tx
 
 __all__ = [
     "BatchResult", "FeedView", "NewEvent", "OutboxMessage", "QuietFetch", "SourceNote",

@@ -21,7 +21,6 @@ from tracker.model import (
     TimelineEvent,
 )
 from tracker.store.candidates import Window, read_candidates
-from tracker.store.records import BatchResult, NewEvent, SourceNote, StoredItem, TimelineBatch
 from tracker.store.tables import (
     EventEntityRow,
     EventRow,
@@ -29,6 +28,7 @@ from tracker.store.tables import (
     EventStatusRow,
     OutboxRow,
 )
+from tracker.store.values import BatchResult, NewEvent, SourceNote, StoredItem, TimelineBatch
 from tracker.store.views import event_view as _event_view
 
 

@@ -17,13 +17,13 @@ from sqlmodel import Session, select
 from tracker.errors import StoreError
 from tracker.store.feed_writes import FeedWrites
 from tracker.store.item_writes import ItemWrites
-from tracker.store.records import Subscription
 from tracker.store.tables import (
     OutboxRow,
     SubscriberRow,
     WatchRuleRow,
 )
 from tracker.store.timeline_writes import TimelineWrites
+from tracker.store.values import Subscription
 
 
 class Tx(FeedWrites, ItemWrites, TimelineWrites):
