@@ -86,3 +86,24 @@ def test_hashing_many_texts_together_gives_each_texts_own_signature() -> None:
     index.add_many((i + 1, t, T0) for i, t in enumerate(texts))
     assert len(index) == len(texts) and index.last_id == len(texts)
     assert index.similar(texts[4]) == [5, 4]
+
+
+def test_shingle_hashes_computed_together_are_zlibs_crc32_of_each_shingle() -> None:
+    """The batched CRC-32 (numpy, all shingles of many texts at once) equals zlib.crc32 of
+    every shingle's UTF-8 bytes, for texts of 1- to 4-byte characters, short texts (fewer
+    characters than a shingle), empty texts and batches that split a run of texts."""
+    import random
+    import zlib
+
+    from tracker import neardup
+
+    rng = random.Random(7)
+    alphabet = "ab z9إنفيديا هواوي رقائق ١٢٣ é漢字😀\u0640"
+    texts = ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 700)))
+             for _ in range(300)] + ["", "a", "ab", "abc", "😀", "إن"]
+    for batch in (1, 7, 32):
+        together = list(neardup._hashes_in_batches(texts, batch))
+        assert len(together) == len(texts)
+        for text, hashes in zip(texts, together, strict=True):
+            expected = [zlib.crc32(s) for s in neardup.shingle_list(text)]
+            assert hashes.tolist() == expected

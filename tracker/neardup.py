@@ -62,6 +62,69 @@ def shingle_hashes(text: str) -> np.ndarray:
     return np.fromiter(map(zlib.crc32, found), dtype=_U32, count=len(found))
 
 
+def _hashes_in_batches(texts: Iterable[str], batch: int = 32) -> Iterator[np.ndarray]:
+    """:func:`shingle_hashes_many` over ``batch`` texts at a time (bounded memory)."""
+    todo: list[str] = []
+    for text in texts:
+        todo.append(text)
+        if len(todo) == batch:
+            yield from shingle_hashes_many(todo)
+            todo.clear()
+    if todo:
+        yield from shingle_hashes_many(todo)
+
+
+@lru_cache(maxsize=1)
+def _crc_table() -> np.ndarray:
+    """The byte table of CRC-32 (reflected polynomial 0xEDB88320, as zlib's)."""
+    table = np.arange(256, dtype=_U32)
+    for _ in range(8):
+        table = np.where(table & _U32(1), (table >> _U32(1)) ^ _U32(0xEDB88320),
+                         table >> _U32(1)).astype(_U32)
+    table.flags.writeable = False
+    return table
+
+
+def shingle_hashes_many(texts: Iterable[str]) -> list[np.ndarray]:
+    """:func:`shingle_hashes` of many texts, the CRC-32s of all their shingles computed
+    together: each shingle is a run of the texts' joined UTF-8 bytes, and the table-driven
+    CRC steps over every run at once, one byte position at a time (a 4-gram is at most 16
+    bytes), so Python does per text only the match key and its code-point offsets."""
+    blobs: list[bytes] = []
+    starts: list[np.ndarray] = []
+    ends: list[np.ndarray] = []
+    counts: list[int] = []
+    base = 0
+    for text in texts:
+        key = match_key(text[:TEXT_CHARS])
+        data = key.encode()
+        n = len(key)
+        if n == len(data):
+            offsets = np.arange(n + 1)
+        else:  # UTF-8 length of each code point: 1 + (≥ U+0080) + (≥ U+0800) + (≥ U+10000)
+            points = np.frombuffer(key.encode("utf-32-le"), dtype=_U32)
+            sizes = (1 + (points >= 0x80).astype(np.int64) + (points >= 0x800)
+                     + (points >= 0x10000))
+            offsets = np.concatenate(([0], np.cumsum(sizes)))
+        first = np.arange(max(1, n - SHINGLE + 1))
+        starts.append(base + offsets[first])
+        ends.append(base + offsets[np.minimum(first + SHINGLE, n)])
+        counts.append(len(first))
+        blobs.append(data)
+        base += len(data)
+    if not counts:
+        return []
+    buf = np.frombuffer(b"".join(blobs) + bytes(4 * SHINGLE), dtype=np.uint8).astype(_U32)
+    start, width = np.concatenate(starts), np.concatenate(ends) - np.concatenate(starts)
+    table = _crc_table()
+    crc = np.full(len(start), 0xFFFFFFFF, dtype=_U32)
+    for k in range(int(width.max())):
+        stepped = table[(crc ^ buf[start + k]) & _U32(0xFF)] ^ (crc >> _U32(8))
+        crc = np.where(width > k, stepped, crc)
+    crc ^= _U32(0xFFFFFFFF)
+    return np.split(crc, np.cumsum(counts)[:-1])
+
+
 def shingles(text: str) -> set[bytes]:
     """Character 4-grams of the match key, as a set."""
     return set(shingle_list(text))
@@ -154,9 +217,9 @@ class NearDuplicates:
             group.clear()
 
         size = 0
-        for text in texts:
-            group.append(shingle_hashes(text))
-            size += len(group[-1])
+        for hashes in _hashes_in_batches(texts):
+            group.append(hashes)
+            size += len(hashes)
             if size >= chunk:
                 flush()
                 size = 0
