@@ -25,6 +25,9 @@ ConfigOption = Annotated[
                  "config/tracker.toml)", show_default=False),
 ]
 
+HELP_OPTIONS = {"help_option_names": ["-h", "--help"]}  # -h as well as --help
+
+
 
 class OutputError(TrackerError):
     """An output file cannot be written (exit 2: the path given is wrong)."""
