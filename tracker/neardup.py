@@ -51,8 +51,13 @@ Bucket = int | list[int]  # one item's id, or the ids of the items sharing it, o
 def shingle_list(text: str) -> list[bytes]:
     """Character 4-grams of the match key (spaces kept, so word edges count), with repeats
     (a repeat cannot change a minimum); an empty key gives one empty shingle."""
-    key = match_key(text[:TEXT_CHARS])
+    key = _key(text)
     return [key[i:i + SHINGLE].encode() for i in range(max(1, len(key) - SHINGLE + 1))]
+
+
+def _key(text: str) -> str:
+    """What is shingled of a text: the match key of its first ``TEXT_CHARS`` characters."""
+    return match_key(text[:TEXT_CHARS])
 
 
 def shingle_hashes(text: str) -> np.ndarray:
@@ -96,7 +101,7 @@ def shingle_hashes_many(texts: Iterable[str]) -> list[np.ndarray]:
     counts: list[int] = []
     base = 0
     for text in texts:
-        key = match_key(text[:TEXT_CHARS])
+        key = _key(text)
         data = key.encode()
         n = len(key)
         if n == len(data):
@@ -115,7 +120,8 @@ def shingle_hashes_many(texts: Iterable[str]) -> list[np.ndarray]:
     if not counts:
         return []
     buf = np.frombuffer(b"".join(blobs) + bytes(4 * SHINGLE), dtype=np.uint8).astype(_U32)
-    start, width = np.concatenate(starts), np.concatenate(ends) - np.concatenate(starts)
+    start = np.concatenate(starts)
+    width = np.concatenate(ends) - start
     table = _crc_table()
     crc = np.full(len(start), 0xFFFFFFFF, dtype=_U32)
     for k in range(int(width.max())):
