@@ -154,11 +154,13 @@ def build_store(path: Path, stored: int, gap_days: int = 120, feeds: int = 1000,
 
 # --- the reads before this change ------------------------------------------------------------
 
-def legacy_items_after(self: Any, last_id: int, since: datetime) -> list[tuple[int, str, datetime]]:
+def legacy_items_after(self: Any, last_id: int, since: datetime,
+                       chars: int | None = None) -> list[tuple[int, str, datetime]]:
     """``Tx.items_after`` before: every stored source read for the IN list."""
-    from tracker.store.repo import EventSourceRow as Source
-    from tracker.store.repo import ItemRow as Item
-    from tracker.store.repo import col, select
+    from sqlmodel import col, select
+
+    from tracker.store.tables import EventSourceRow as Source
+    from tracker.store.tables import ItemRow as Item
 
     rows = self.session.exec(
         select(Item.id, Item.title, Item.summary, Item.first_seen)

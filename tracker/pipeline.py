@@ -44,7 +44,7 @@ from tracker.feeds.parse import ParseLimits
 from tracker.feeds.poll import fetch_and_parse
 from tracker.feeds.schedule import next_poll_at
 from tracker.model import Article, DetectedEvent, ParsedFeed, TimelineEvent, Watchlist
-from tracker.neardup import NearDuplicates
+from tracker.neardup import TEXT_CHARS, NearDuplicates
 from tracker.ops.feedhealth import FeedState, Health, HealthPolicy, adaptive_interval, assess
 from tracker.ops.feedhealth import transition as health_transition
 from tracker.placing import LegacyPlacer, Placer, lock_keys
@@ -484,4 +484,5 @@ class Pipeline:
     def _refresh_near(self, tx: Tx, now: datetime) -> None:
         """Bring the near-duplicate index up to date with items stored by any process."""
         self.near.expire(now)
-        self.near.add_many(tx.items_after(self.near.last_id, now - self.near.window))
+        self.near.add_many(tx.items_after(self.near.last_id, now - self.near.window,
+                                           TEXT_CHARS))

@@ -28,7 +28,6 @@ from tracker.store.tables import (
 from tracker.store.values import StoredItem
 from tracker.text.normalize import match_key
 
-TEXT_CHARS = 600  # what tracker.neardup reads of a text (its TEXT_CHARS; tested equal)
 _ITEMS: Table = ItemRow.metadata.tables["item"]  # the hot path writes these in Core
 
 
@@ -166,7 +165,8 @@ class ItemWrites:
         return found
 
 
-    def items_after(self, last_id: int, since: datetime) -> list[tuple[int, str, datetime]]:
+    def items_after(self, last_id: int, since: datetime, chars: int | None = None
+                    ) -> list[tuple[int, str, datetime]]:
         """(id, title + summary, first seen) of items newer than ``last_id`` that are the
         source of a timeline event (the only ones near-duplicate matching can use).
 
@@ -177,9 +177,10 @@ class ItemWrites:
         after it (the primary key, already in order), so neither grows with the store.
         """
         is_source = exists().where(col(EventSourceRow.item_id) == col(ItemRow.id))
-        # near-duplicate matching reads the text's first TEXT_CHARS characters: a longer
-        # summary is cut in the database, so a cold window does not hold whole bodies
-        lead = func.substr(col(ItemRow.summary), 1, TEXT_CHARS)
+        # with ``chars`` (what the reader reads of a text), a longer summary is cut in the
+        # database, so a cold near-duplicate window does not hold whole bodies
+        lead = (col(ItemRow.summary) if chars is None
+                else func.substr(col(ItemRow.summary), 1, chars))
         q = select(ItemRow.id, ItemRow.title, lead, ItemRow.first_seen).where(
             ItemRow.first_seen >= since, is_source)
         if last_id > 0:
